@@ -1,0 +1,88 @@
+"""The ``kb`` command: thin wrappers over services, one commit per command."""
+from __future__ import annotations
+
+import os
+import sys
+
+import click
+from flask import current_app
+from flask.cli import FlaskGroup, with_appcontext
+
+from kb import database
+from kb.policy import SYSTEM
+from kb.services import seed as seed_service
+from kb.services import users
+from kb.services.errors import DomainError
+
+
+def _create_app():
+    from kb import create_app
+
+    return create_app()
+
+
+@click.group(cls=FlaskGroup, create_app=_create_app, add_default_commands=False, add_version_option=False)
+def main():
+    """kb: a knowledge base of public-sector innovation stories."""
+
+
+def fail(message: str) -> None:
+    database.rollback()
+    click.echo(f"Error: {message}", err=True)
+    sys.exit(1)
+
+
+@main.command()
+@with_appcontext
+def init():
+    """Create the database, or upgrade it to the newest schema keeping its data."""
+    before, after = database.upgrade()
+    if before == after:
+        click.echo(f"Database is up to date (schema {after}).")
+    else:
+        click.echo(f"Database upgraded from schema {before or 'none'} to {after}.")
+
+
+@main.command()
+@with_appcontext
+def seed():
+    """Load the action areas and the seed stories (a second run changes nothing)."""
+    added, present = seed_service.load_seed(SYSTEM)
+    database.commit(current_app)
+    click.echo(f"Seed stories: {added} added, {present} already present.")
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, type=int, show_default=True, envvar="PORT")
+@click.option("--workers", default=None, type=int, help="Worker processes (default: 2 x cores + 1).")
+def serve(host: str, port: int, workers: int | None):
+    """Serve the app with gunicorn, several worker processes."""
+    from kb.server import serve as run_server
+
+    run_server(host, port, workers)
+
+
+@main.group("users")
+def users_group():
+    """Manage accounts."""
+
+
+@users_group.command("create")
+@click.argument("email")
+@click.option("--role", type=click.Choice(["contributor", "curator", "admin"]), default="contributor", show_default=True)
+@click.option("--name", "display_name", default="", help="Display name (default: the part of the email before @).")
+@with_appcontext
+def users_create(email: str, role: str, display_name: str):
+    """Create an account; the password comes from KB_PASSWORD or a prompt."""
+    password = os.environ.get("KB_PASSWORD") or click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    try:
+        user = users.create_user(SYSTEM, email, password, display_name=display_name, role=role)
+    except DomainError as exc:
+        fail("; ".join(exc.errors.values()) or exc.message)
+    database.commit(current_app)
+    click.echo(f"Created {user.role} {user.email}.")
+
+
+def init_app(app) -> None:
+    """Nothing to register: the commands live on the ``kb`` group."""

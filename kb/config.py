@@ -1,0 +1,80 @@
+"""Settings: defaults < instance/config.py < KB_* environment variables < test dict."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class ConfigError(RuntimeError):
+    """The settings cannot run the app (for example, no secret key in production)."""
+
+
+def instance_path() -> Path:
+    """The runtime folder: ``KB_INSTANCE_PATH`` or ``./instance``."""
+    return Path(os.environ.get("KB_INSTANCE_PATH", "instance")).resolve()
+
+
+def defaults(instance: Path) -> dict:
+    return {
+        "ENV_NAME": "development",
+        "SECRET_KEY": "dev-only-not-secret",
+        "SQLALCHEMY_DATABASE_URI": f"sqlite:///{instance / 'kb.sqlite3'}",
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "INDEX_DIR": str(instance / "index"),
+        "UPLOAD_DIR": str(instance / "uploads"),
+        "MAX_UPLOAD_BYTES": 20 * 1024 * 1024,
+        # Several files of 20 MB may come in one form.
+        "MAX_CONTENT_LENGTH": 110 * 1024 * 1024,
+        "PAGE_SIZE": 20,
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
+        "WTF_CSRF_TIME_LIMIT": None,
+        "RATELIMIT_STORAGE_URI": "memory://",
+        "RATELIMIT_ENABLED": True,
+        "SIGN_IN_LIMIT": "10 per 15 minutes",
+        "INDEX_WRITE_TIMEOUT": 30.0,
+        "SEARCH_SYNC_ON_START": True,
+    }
+
+
+ENV_SETTINGS = {
+    "KB_DATABASE_URL": "SQLALCHEMY_DATABASE_URI",
+    "KB_SECRET_KEY": "SECRET_KEY",
+    "KB_ENV": "ENV_NAME",
+    "KB_INDEX_DIR": "INDEX_DIR",
+    "KB_UPLOAD_DIR": "UPLOAD_DIR",
+    "KB_RATELIMIT_STORAGE_URI": "RATELIMIT_STORAGE_URI",
+}
+
+
+def load(app, overrides: dict | None = None) -> None:
+    """Fill ``app.config`` in order of precedence and check it can run."""
+    instance = Path(app.instance_path)
+    app.config.update(defaults(instance))
+    app.config.from_pyfile("config.py", silent=True)
+    for env_name, key in ENV_SETTINGS.items():
+        if os.environ.get(env_name):
+            app.config[key] = os.environ[env_name]
+    if overrides:
+        app.config.update(overrides)
+    url = app.config["SQLALCHEMY_DATABASE_URI"]
+    if url.startswith("postgresql://"):
+        # psycopg 3 is the driver we install.
+        app.config["SQLALCHEMY_DATABASE_URI"] = "postgresql+psycopg://" + url[len("postgresql://"):]
+    if app.config["ENV_NAME"] == "production":
+        _check_production(app.config)
+
+
+def _check_production(config) -> None:
+    secret = os.environ.get("KB_SECRET_KEY") or config.get("SECRET_KEY")
+    if not secret or secret == "dev-only-not-secret":
+        raise ConfigError(
+            "KB_SECRET_KEY must be set when KB_ENV=production: "
+            "for example KB_SECRET_KEY=$(python -c 'import secrets; print(secrets.token_hex(32))')"
+        )
+    config["SESSION_COOKIE_SECURE"] = True
+    config["REMEMBER_COOKIE_SECURE"] = True

@@ -1,0 +1,64 @@
+"""Creating and upgrading the database schema with Alembic (``kb init``)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+
+from kb.extensions import db
+
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+
+
+def alembic_config(connection=None) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.attributes["connection"] = connection
+    return config
+
+
+def upgrade() -> tuple[str | None, str]:
+    """Bring the database to the newest schema, keeping its data.
+
+    Returns (revision before, revision after).
+    """
+    with db.engine.begin() as connection:
+        before = MigrationContext.configure(connection).get_current_revision()
+        command.upgrade(alembic_config(connection), "head")
+        after = MigrationContext.configure(connection).get_current_revision()
+    return before, after
+
+
+def head_revisions() -> tuple[str, ...]:
+    return tuple(ScriptDirectory.from_config(alembic_config()).get_heads())
+
+
+def current_revision() -> str | None:
+    with db.engine.connect() as connection:
+        return MigrationContext.configure(connection).get_current_revision()
+
+
+def commit(app) -> None:
+    """End the unit of work: commit, then bring the search index up to date.
+
+    The one place a transaction is committed, for a request, a CLI command or an
+    import. A failing sync is logged and retried later, never reported as a failed save.
+    """
+    session = db.session
+    dirty = session.info.pop("kb_index_dirty", False)
+    session.info.pop("kb_log_locked", None)
+    session.commit()
+    if dirty:
+        from kb import search
+
+        search.sync_quietly(app)
+
+
+def rollback() -> None:
+    session = db.session
+    session.info.pop("kb_index_dirty", None)
+    session.info.pop("kb_log_locked", None)
+    session.rollback()

@@ -1,0 +1,21 @@
+"""SQLAlchemy models. No Flask request, no search engine here."""
+from kb.models.audit import AuditEvent, IndexChange, Revision
+from kb.models.story import (
+    KINDS,
+    STAGES,
+    STATUSES,
+    Attachment,
+    Link,
+    Story,
+    StoryActionArea,
+    StoryTag,
+)
+from kb.models.taxonomy import ActionArea, Organisation, Person, Tag, TagAlias
+from kb.models.user import ROLES, ApiToken, User
+
+__all__ = [
+    "KINDS", "STAGES", "STATUSES", "ROLES",
+    "ActionArea", "ApiToken", "Attachment", "AuditEvent", "IndexChange", "Link",
+    "Organisation", "Person", "Revision", "Story", "StoryActionArea", "StoryTag",
+    "Tag", "TagAlias", "User",
+]

@@ -1,0 +1,220 @@
+from datetime import date, datetime
+
+from sqlalchemy import JSON, Boolean, Column, Date, DateTime, ForeignKey, Integer, String, Table, Text
+from sqlalchemy.ext.associationproxy import AssociationProxy, association_proxy
+from sqlalchemy.ext.orderinglist import ordering_list
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from kb.extensions import db
+from kb.models.base import Timestamps
+from kb.models.taxonomy import ActionArea, Organisation, Person, Tag
+from kb.models.user import User
+
+KINDS = {
+    "report": "Report",
+    "camp_writeup": "Camp write-up",
+    "talk": "Talk",
+    "blog_post": "Blog post",
+    "case_study": "Case study",
+    "reading_list": "Reading list",
+    "link": "Link",
+}
+STATUSES = {
+    "draft": "Draft",
+    "submitted": "Submitted",
+    "changes_requested": "Changes requested",
+    "published": "Published",
+    "rejected": "Rejected",
+    "withdrawn": "Withdrawn",
+}
+STAGES = {
+    "idea": "Idea",
+    "pilot": "Pilot",
+    "implemented": "Implemented",
+    "scaling": "Scaling",
+    "mainstream": "Mainstream",
+}
+
+story_tags = Table(
+    "story_tags",
+    db.metadata,
+    Column("story_id", ForeignKey("stories.id", ondelete="CASCADE"), primary_key=True),
+    Column("tag_id", ForeignKey("tags.id", ondelete="CASCADE"), primary_key=True, index=True),
+)
+StoryTag = story_tags
+
+story_related = Table(
+    "story_related",
+    db.metadata,
+    Column("story_id", ForeignKey("stories.id", ondelete="CASCADE"), primary_key=True),
+    Column("related_id", ForeignKey("stories.id", ondelete="CASCADE"), primary_key=True),
+)
+
+
+class StoryOrganisation(db.Model):
+    __tablename__ = "story_organisations"
+
+    story_id: Mapped[int] = mapped_column(ForeignKey("stories.id", ondelete="CASCADE"), primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(
+        ForeignKey("organisations.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    position: Mapped[int] = mapped_column(Integer, default=0)
+
+    organisation: Mapped[Organisation] = relationship(lazy="joined")
+
+
+class StoryPerson(db.Model):
+    __tablename__ = "story_people"
+
+    story_id: Mapped[int] = mapped_column(ForeignKey("stories.id", ondelete="CASCADE"), primary_key=True)
+    person_id: Mapped[int] = mapped_column(
+        ForeignKey("people.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    position: Mapped[int] = mapped_column(Integer, default=0)
+
+    person: Mapped[Person] = relationship(lazy="joined")
+
+
+class StoryActionArea(db.Model):
+    """A story's place in one action area, with the curator's one-line reason."""
+
+    __tablename__ = "story_action_areas"
+
+    story_id: Mapped[int] = mapped_column(ForeignKey("stories.id", ondelete="CASCADE"), primary_key=True)
+    action_area_id: Mapped[int] = mapped_column(
+        ForeignKey("action_areas.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    reason: Mapped[str] = mapped_column(String(300), default="")
+
+    action_area: Mapped[ActionArea] = relationship(lazy="joined")
+
+
+class Link(db.Model):
+    """A URL the story points to: its source, a video, further reading. A
+    reading list is a story made of links."""
+
+    __tablename__ = "links"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    story_id: Mapped[int] = mapped_column(ForeignKey("stories.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    url: Mapped[str] = mapped_column(String(2000))
+    title: Mapped[str] = mapped_column(String(500), default="")
+    rel: Mapped[str] = mapped_column(String(20), default="related")
+    tags: Mapped[list] = mapped_column(JSON, default=list)
+
+
+LINK_RELS = {
+    "source": "Source",
+    "document": "Document",
+    "video": "Video",
+    "related": "Further reading",
+}
+
+
+class Attachment(db.Model):
+    """A document kept under the instance folder by content hash."""
+
+    __tablename__ = "attachments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    story_id: Mapped[int] = mapped_column(ForeignKey("stories.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    filename: Mapped[str] = mapped_column(String(255))
+    content_type: Mapped[str] = mapped_column(String(100))
+    size: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64), index=True)
+    text: Mapped[str] = mapped_column(Text, default="")
+    # "ok", or "failed" when the text could not be extracted (encrypted, image-only, corrupt).
+    text_status: Mapped[str] = mapped_column(String(20), default="ok")
+
+    story: Mapped["Story"] = relationship(back_populates="attachments")
+
+
+class Story(Timestamps, db.Model):
+    __tablename__ = "stories"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(String(300))
+    slug: Mapped[str] = mapped_column(String(320), unique=True)
+    kind: Mapped[str] = mapped_column(String(20), default="", index=True)
+    summary: Mapped[str] = mapped_column(Text, default="")
+    body: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[str] = mapped_column(String(20), default="draft", index=True)
+    published_on: Mapped[date | None] = mapped_column(Date)
+    place: Mapped[str] = mapped_column(String(200), default="")
+    sector: Mapped[str] = mapped_column(String(200), default="")
+    stage: Mapped[str] = mapped_column(String(20), default="")
+    evidence: Mapped[str] = mapped_column(Text, default="")
+    featured: Mapped[bool] = mapped_column(Boolean, default=False)
+    submitted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    # The curator's latest note to the contributor (changes requested, rejection reason).
+    review_note: Mapped[str] = mapped_column(Text, default="")
+    # What the contributor suggested; curators decide.
+    suggested_tags: Mapped[list] = mapped_column(JSON, default=list)
+    suggested_areas: Mapped[list] = mapped_column(JSON, default=list)
+    # Where an imported story came from, so that a second import skips it.
+    source: Mapped[str] = mapped_column(String(50), default="", index=True)
+    source_id: Mapped[str] = mapped_column(String(300), default="")
+    first_published_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    submitted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    submitted_by: Mapped[User | None] = relationship()
+    organisation_links: Mapped[list[StoryOrganisation]] = relationship(
+        order_by=StoryOrganisation.position,
+        collection_class=ordering_list("position"),
+        cascade="all, delete-orphan",
+    )
+    organisations: AssociationProxy[list[Organisation]] = association_proxy(
+        "organisation_links", "organisation", creator=lambda o: StoryOrganisation(organisation=o)
+    )
+    person_links: Mapped[list[StoryPerson]] = relationship(
+        order_by=StoryPerson.position,
+        collection_class=ordering_list("position"),
+        cascade="all, delete-orphan",
+    )
+    people: AssociationProxy[list[Person]] = association_proxy(
+        "person_links", "person", creator=lambda p: StoryPerson(person=p)
+    )
+    area_links: Mapped[list[StoryActionArea]] = relationship(
+        cascade="all, delete-orphan", order_by=StoryActionArea.action_area_id
+    )
+    links: Mapped[list[Link]] = relationship(
+        order_by=Link.position, collection_class=ordering_list("position"), cascade="all, delete-orphan"
+    )
+    attachments: Mapped[list[Attachment]] = relationship(
+        back_populates="story",
+        order_by=Attachment.position,
+        collection_class=ordering_list("position"),
+        cascade="all, delete-orphan",
+    )
+    tags: Mapped[list[Tag]] = relationship(secondary=story_tags, order_by=Tag.name)
+    related: Mapped[list["Story"]] = relationship(
+        secondary=story_related,
+        primaryjoin=lambda: Story.id == story_related.c.story_id,
+        secondaryjoin=lambda: Story.id == story_related.c.related_id,
+        order_by=lambda: Story.title,
+    )
+
+    @property
+    def action_areas(self) -> list[ActionArea]:
+        return sorted((link.action_area for link in self.area_links), key=lambda a: a.position)
+
+    @property
+    def kind_label(self) -> str:
+        return KINDS.get(self.kind, self.kind)
+
+    @property
+    def status_label(self) -> str:
+        return STATUSES.get(self.status, self.status)
+
+    @property
+    def stage_label(self) -> str:
+        return STAGES.get(self.stage, self.stage)
+
+    @property
+    def is_published(self) -> bool:
+        return self.status == "published"
+
+    def __repr__(self) -> str:
+        return f"<Story {self.slug} {self.status}>"

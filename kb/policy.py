@@ -1,0 +1,146 @@
+"""Who may do what. The only place that decides; services call ``require``.
+
+Every function takes the acting user first: a ``User``, Flask-Login's
+anonymous user, or ``SYSTEM`` (the CLI, seeding and imports run by an
+operator). They answer True or False and never touch the database.
+"""
+from __future__ import annotations
+
+from kb.services.errors import Forbidden
+
+EDITABLE_BY_CONTRIBUTOR = ("draft", "changes_requested")
+SUBMITTABLE = ("draft", "changes_requested", "withdrawn")
+WITHDRAWABLE = ("draft", "submitted", "changes_requested")
+REVIEWABLE = ("submitted",)
+
+
+class SystemActor:
+    """The operator at the command line: may do everything, is recorded as no user."""
+
+    id = None
+    role = "system"
+    display_name = "System"
+    email = ""
+    is_authenticated = True
+    is_active = True
+    is_anonymous = False
+
+    def __repr__(self) -> str:
+        return "<SYSTEM>"
+
+
+SYSTEM = SystemActor()
+
+
+def role_of(user) -> str | None:
+    if user is None or not getattr(user, "is_authenticated", False):
+        return None
+    if not getattr(user, "is_active", False):
+        return None
+    return getattr(user, "role", None)
+
+
+def is_signed_in(user) -> bool:
+    return role_of(user) is not None
+
+
+def is_curator(user) -> bool:
+    return role_of(user) in ("curator", "admin", "system")
+
+
+def is_admin(user) -> bool:
+    return role_of(user) in ("admin", "system")
+
+
+def is_owner(user, story) -> bool:
+    return is_signed_in(user) and user.id is not None and story.submitted_by_id == user.id
+
+
+# Stories -----------------------------------------------------------------
+
+def can_view_story(user, story) -> bool:
+    return story.status == "published" or is_curator(user) or is_owner(user, story)
+
+
+def can_create_story(user) -> bool:
+    return is_signed_in(user)
+
+
+def can_edit_story(user, story) -> bool:
+    if is_curator(user):
+        return True
+    return is_owner(user, story) and story.status in EDITABLE_BY_CONTRIBUTOR
+
+
+def can_submit_story(user, story) -> bool:
+    return (is_owner(user, story) or is_curator(user)) and story.status in SUBMITTABLE
+
+
+def can_withdraw_story(user, story) -> bool:
+    return is_owner(user, story) and story.status in WITHDRAWABLE
+
+
+def can_review_story(user, story) -> bool:
+    """Publish, request changes or reject."""
+    return is_curator(user) and story.status in REVIEWABLE + ("changes_requested", "rejected", "withdrawn", "draft")
+
+
+def can_publish_story(user, story) -> bool:
+    return is_curator(user) and story.status != "published"
+
+
+def can_unpublish_story(user, story) -> bool:
+    return is_curator(user) and story.status == "published"
+
+
+def can_curate_story(user, story=None) -> bool:
+    """Set action areas, accepted tags, featured, related stories."""
+    return is_curator(user)
+
+
+def can_view_revisions(user, story) -> bool:
+    return is_curator(user) or is_owner(user, story)
+
+
+def can_restore_revision(user, story) -> bool:
+    return is_curator(user)
+
+
+# Vocabulary, queue, audit, users -----------------------------------------
+
+def can_view_queue(user) -> bool:
+    return is_curator(user)
+
+
+def can_manage_tags(user) -> bool:
+    return is_curator(user)
+
+
+def can_create_tag(user) -> bool:
+    return is_curator(user)
+
+
+def can_view_audit_log(user) -> bool:
+    return is_curator(user)
+
+
+def can_import(user) -> bool:
+    return is_curator(user)
+
+
+def can_manage_users(user) -> bool:
+    return is_admin(user)
+
+
+def can_change_role(user, target) -> bool:
+    return is_admin(user) and getattr(user, "id", None) != target.id
+
+
+def can_manage_own_account(user) -> bool:
+    return is_signed_in(user)
+
+
+def require(allowed: bool, message: str = "You do not have permission to do that.") -> None:
+    """Raise Forbidden unless ``allowed``."""
+    if not allowed:
+        raise Forbidden(message)

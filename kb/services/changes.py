@@ -1,0 +1,26 @@
+"""Appending to the index change log (search/sync.py applies it after commit)."""
+from sqlalchemy import text
+
+from kb.extensions import db
+from kb.models import IndexChange
+
+# Any constant: the transaction-scoped advisory lock that orders appends.
+_LOG_LOCK_KEY = 7_220_419
+
+
+def record_index_change(*story_ids: int) -> None:
+    """Note that these stories' search documents must be rebuilt.
+
+    On PostgreSQL the appends of concurrent transactions are serialised by an
+    advisory lock held until commit, so change ids become visible in order and
+    a reader that has seen change N has seen every change below N.
+    """
+    ids = sorted({i for i in story_ids if i is not None})
+    if not ids:
+        return
+    session = db.session
+    if session.get_bind().dialect.name == "postgresql" and not session.info.get("kb_log_locked"):
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _LOG_LOCK_KEY})
+        session.info["kb_log_locked"] = True
+    session.add_all(IndexChange(story_id=story_id) for story_id in ids)
+    session.info["kb_index_dirty"] = True

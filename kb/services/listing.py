@@ -1,0 +1,76 @@
+"""What readers browse: published stories by area, tag and organisation."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from math import ceil
+
+from sqlalchemy import func, select
+
+from kb.extensions import db
+from kb.models import ActionArea, Story, StoryActionArea
+from kb.models.story import StoryOrganisation, StoryPerson, story_tags
+
+
+@dataclass
+class Page:
+    items: list
+    total: int
+    page: int
+    per_page: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, ceil(self.total / self.per_page))
+
+
+def published():
+    return select(Story).where(Story.status == "published")
+
+
+def newest_first(query):
+    return query.order_by(Story.published_on.desc().nulls_last(), Story.id.desc())
+
+
+def paginate(query, page: int, per_page: int) -> Page:
+    page = max(1, page)
+    total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
+    items = list(db.session.scalars(query.limit(per_page).offset((page - 1) * per_page)))
+    return Page(items, total or 0, page, per_page)
+
+
+def stories_in_area(area: ActionArea, page: int, per_page: int) -> Page:
+    query = published().join(StoryActionArea).where(StoryActionArea.action_area_id == area.id)
+    return paginate(newest_first(query), page, per_page)
+
+
+def stories_with_tag(tag, page: int, per_page: int) -> Page:
+    query = published().join(story_tags).where(story_tags.c.tag_id == tag.id)
+    return paginate(newest_first(query), page, per_page)
+
+
+def stories_of_organisation(organisation, page: int, per_page: int) -> Page:
+    query = published().join(StoryOrganisation).where(StoryOrganisation.organisation_id == organisation.id)
+    return paginate(newest_first(query), page, per_page)
+
+
+def published_counts_by_area() -> dict[int, int]:
+    rows = db.session.execute(
+        select(StoryActionArea.action_area_id, func.count())
+        .join(Story, Story.id == StoryActionArea.story_id)
+        .where(Story.status == "published")
+        .group_by(StoryActionArea.action_area_id)
+    )
+    return dict(rows.all())
+
+
+def latest_stories(limit: int = 6) -> list[Story]:
+    return list(db.session.scalars(newest_first(published()).limit(limit)))
+
+
+def featured_stories(limit: int = 3) -> list[Story]:
+    return list(db.session.scalars(newest_first(published().where(Story.featured.is_(True))).limit(limit)))
+
+
+def stories_of_person(person, page: int, per_page: int) -> Page:
+    query = published().join(StoryPerson).where(StoryPerson.person_id == person.id)
+    return paginate(newest_first(query), page, per_page)

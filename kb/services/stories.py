@@ -1,0 +1,330 @@
+"""Stories: create, edit, and move through review. Every save keeps a
+revision, every status change an audit event, every change an index change."""
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+from urllib.parse import urlsplit
+
+from sqlalchemy import select
+
+from kb import policy
+from kb.extensions import db
+from kb.models import KINDS, STAGES, Link, Story, StoryActionArea
+from kb.models.base import utcnow
+from kb.models.story import LINK_RELS
+from kb.services import taxonomy
+from kb.services.audit import record_event
+from kb.services.changes import record_index_change
+from kb.services.errors import Invalid, NotFound
+from kb.services.revisions import record_revision
+
+TEXT_FIELDS = {"title": 300, "summary": 1000, "body": 200_000, "place": 200, "sector": 200, "evidence": 20_000}
+LIST_FIELDS = ("organisations", "people", "tags", "suggested_tags", "suggested_areas", "related")
+CURATED_FIELDS = ("tags", "action_areas", "featured", "related")
+EDITABLE_FIELDS = (
+    "title", "kind", "summary", "body", "published_on", "organisations", "people", "place",
+    "sector", "stage", "evidence", "links", "action_areas", "tags", "related", "featured",
+    "suggested_tags", "suggested_areas", "source", "source_id",
+)
+MAX_LINKS = 500
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+# Reading -------------------------------------------------------------------
+
+def get_story(viewer, slug: str) -> Story:
+    """The story at ``slug`` if the viewer may see it; NotFound otherwise
+    (a draft is as absent as a story that never existed)."""
+    story = db.session.scalar(select(Story).where(Story.slug == slug))
+    if story is None or not policy.can_view_story(viewer, story):
+        raise NotFound("There is no story at this address.")
+    return story
+
+
+def get_story_by_id(viewer, story_id: int) -> Story:
+    story = db.session.get(Story, story_id)
+    if story is None or not policy.can_view_story(viewer, story):
+        raise NotFound("There is no such story.")
+    return story
+
+
+# Input ---------------------------------------------------------------------
+
+def parse_date(value) -> date | None:
+    """A date from a date, a datetime, or text as YYYY, YYYY-MM, YYYY-MM-DD or ISO 8601."""
+    if value in (None, ""):
+        return None
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    text = str(value).strip()
+    for pattern, fmt in ((r"\d{4}", "%Y"), (r"\d{4}-\d{2}", "%Y-%m"), (r"\d{4}-\d{2}-\d{2}", "%Y-%m-%d")):
+        if re.fullmatch(pattern, text):
+            return datetime.strptime(text, fmt).date()
+    return datetime.fromisoformat(text.replace("Z", "+00:00")).date()
+
+
+def is_web_url(url: str) -> bool:
+    parts = urlsplit(url)
+    return parts.scheme in ("http", "https") and bool(parts.netloc) and " " not in url
+
+
+def _text(value) -> str:
+    return _CONTROL.sub("", str(value if value is not None else "")).strip()
+
+
+def _names(value) -> list[str]:
+    if value is None:
+        return []
+    if isinstance(value, str):
+        value = value.splitlines()
+    seen, names = set(), []
+    for item in value:
+        name = taxonomy.clean_name(_text(item))
+        if name and name.casefold() not in seen:
+            seen.add(name.casefold())
+            names.append(name[:200])
+    return names
+
+
+def _links(value, errors: dict) -> list[dict]:
+    links = []
+    for n, item in enumerate(value or [], start=1):
+        if isinstance(item, str):
+            item = {"url": item}
+        url = _text(item.get("url"))
+        title = _text(item.get("title"))[:500]
+        if not url and not title:
+            continue
+        if not is_web_url(url):
+            errors.setdefault("links", f"Link {n}: enter a full web address, like https://www.example.org/report")
+            continue
+        rel = item.get("rel") or "related"
+        if rel not in LINK_RELS:
+            rel = "related"
+        tags = item.get("tags") or []
+        if isinstance(tags, str):
+            tags = tags.split()
+        links.append({"url": url[:2000], "title": title or url[:500], "rel": rel, "tags": _names(tags)})
+    if len(links) > MAX_LINKS:
+        errors["links"] = f"A story can have at most {MAX_LINKS} links."
+    return links
+
+
+def _action_areas(value, errors: dict) -> list[dict]:
+    if isinstance(value, dict):
+        value = [{"slug": k, "reason": v} for k, v in value.items()]
+    known = {area.slug for area in taxonomy.all_action_areas()}
+    areas, seen = [], set()
+    for item in value or []:
+        if isinstance(item, str):
+            item = {"slug": item}
+        slug = _text(item.get("slug"))
+        if slug not in known:
+            errors["action_areas"] = f"“{slug}” is not one of the four action areas."
+            continue
+        if slug not in seen:
+            seen.add(slug)
+            areas.append({"slug": slug, "reason": _text(item.get("reason"))[:300]})
+    return areas
+
+
+def clean_story_input(data: dict, *, complete: bool) -> dict:
+    """Normalise the fields present in ``data``; raise Invalid with a message per field.
+
+    ``complete`` asks for what a story needs before review (kind and summary);
+    a draft needs only a title.
+    """
+    errors: dict[str, str] = {}
+    out: dict = {}
+    for field, limit in TEXT_FIELDS.items():
+        if field in data:
+            out[field] = _text(data[field])
+            if len(out[field]) > limit:
+                errors[field] = f"{field.replace('_', ' ').capitalize()} must be {limit:,} characters or fewer."
+    if "title" in data and not out.get("title"):
+        errors["title"] = "Enter a title."
+    if "kind" in data:
+        out["kind"] = _text(data["kind"])
+        if out["kind"] and out["kind"] not in KINDS:
+            errors["kind"] = "Choose what kind of story this is."
+    if "stage" in data:
+        out["stage"] = _text(data["stage"])
+        if out["stage"] and out["stage"] not in STAGES:
+            errors["stage"] = "Choose a stage from the list."
+    if "published_on" in data:
+        try:
+            out["published_on"] = parse_date(data["published_on"])
+        except (ValueError, TypeError):
+            errors["published_on"] = "Date first published must be a real date."
+    for field in LIST_FIELDS:
+        if field in data:
+            out[field] = _names(data[field])
+    if "links" in data:
+        out["links"] = _links(data["links"], errors)
+    if "action_areas" in data:
+        out["action_areas"] = _action_areas(data["action_areas"], errors)
+    if "suggested_areas" in out:
+        known = {area.slug for area in taxonomy.all_action_areas()}
+        out["suggested_areas"] = [slug for slug in out["suggested_areas"] if slug in known]
+    if "featured" in data:
+        out["featured"] = bool(data["featured"])
+    for field in ("source", "source_id"):
+        if field in data:
+            out[field] = _text(data[field])[:300]
+    if complete:
+        _check_complete(out, errors)
+    if errors:
+        raise Invalid("There is a problem with the story.", errors)
+    return out
+
+
+def _check_complete(fields: dict, errors: dict) -> None:
+    if not fields.get("kind"):
+        errors.setdefault("kind", "Choose what kind of story this is.")
+    if not fields.get("summary"):
+        errors.setdefault("summary", "Enter a summary of the story.")
+    if not fields.get("title"):
+        errors.setdefault("title", "Enter a title.")
+
+
+# Writing -------------------------------------------------------------------
+
+def _apply(actor, story: Story, fields: dict) -> None:
+    if any(field in fields for field in CURATED_FIELDS):
+        policy.require(policy.can_curate_story(actor, story), "Only curators can set tags, action areas and features.")
+    for field in ("title", "kind", "summary", "body", "published_on", "place", "sector", "stage",
+                  "evidence", "featured", "suggested_tags", "suggested_areas", "source", "source_id"):
+        if field in fields:
+            setattr(story, field, fields[field])
+    if "title" in fields and story.status != "published" and story.slug != taxonomy.make_slug(fields["title"]):
+        # A published story's address is stable; a draft's follows its title.
+        story.slug = taxonomy.unique_slug(Story, fields["title"], exclude_id=story.id)
+    if "organisations" in fields:
+        story.organisations = [taxonomy.find_or_create_organisation(n) for n in fields["organisations"]]
+    if "people" in fields:
+        story.people = [taxonomy.find_or_create_person(n) for n in fields["people"]]
+    if "links" in fields:
+        story.links = [Link(**link) for link in fields["links"]]
+    if "tags" in fields:
+        tags = []
+        for name in fields["tags"]:
+            tag = taxonomy.find_or_create_tag(actor, name)
+            if tag not in tags:
+                tags.append(tag)
+        story.tags = tags
+    if "action_areas" in fields:
+        by_slug = {area.slug: area for area in taxonomy.all_action_areas()}
+        story.area_links = [
+            StoryActionArea(action_area=by_slug[item["slug"]], reason=item["reason"])
+            for item in fields["action_areas"]
+        ]
+    if "related" in fields:
+        related = db.session.scalars(select(Story).where(Story.slug.in_(fields["related"]))).all()
+        story.related = [s for s in related if s.id != story.id]
+
+
+def create_story(actor, data: dict, *, reason: str = "Created") -> Story:
+    """A new draft story submitted by ``actor``."""
+    policy.require(policy.can_create_story(actor), "Sign in to submit a story.")
+    fields = clean_story_input({"title": "", **data}, complete=False)
+    story = Story(
+        status="draft",
+        kind="",
+        title=fields["title"],
+        slug=taxonomy.unique_slug(Story, fields["title"]),
+        submitted_by_id=getattr(actor, "id", None),
+    )
+    db.session.add(story)
+    _apply(actor, story, fields)
+    db.session.flush()
+    record_revision(actor, story, reason)
+    record_index_change(story.id)
+    return story
+
+
+def update_story(actor, story: Story, data: dict, *, reason: str = "Edited") -> Story:
+    """Change the fields present in ``data``."""
+    policy.require(policy.can_edit_story(actor, story), "You cannot edit this story.")
+    fields = clean_story_input({k: v for k, v in data.items() if k in EDITABLE_FIELDS}, complete=False)
+    _apply(actor, story, fields)
+    db.session.flush()
+    record_revision(actor, story, reason)
+    record_index_change(story.id)
+    return story
+
+
+def _change_status(actor, story: Story, status: str, action: str, note: str = "") -> Story:
+    story.status = status
+    if note or action in ("publish", "submit"):
+        story.review_note = note
+    db.session.flush()
+    record_revision(actor, story, note or action.replace("_", " ").capitalize())
+    record_event(actor, action, story, {"status": status, "note": note} if note else {"status": status})
+    record_index_change(story.id)
+    return story
+
+
+def check_complete(story: Story) -> None:
+    """Raise Invalid unless the story has what review needs."""
+    errors: dict[str, str] = {}
+    _check_complete({"title": story.title, "kind": story.kind, "summary": story.summary}, errors)
+    if errors:
+        raise Invalid("The story is not ready for review yet.", errors)
+
+
+def submit_story(actor, story: Story) -> Story:
+    policy.require(policy.can_submit_story(actor, story), "This story cannot be submitted now.")
+    check_complete(story)
+    story.submitted_at = utcnow()
+    return _change_status(actor, story, "submitted", "submit")
+
+
+def withdraw_story(actor, story: Story) -> Story:
+    policy.require(policy.can_withdraw_story(actor, story), "This story cannot be withdrawn now.")
+    return _change_status(actor, story, "withdrawn", "withdraw")
+
+
+def publish_story(actor, story: Story, note: str = "") -> Story:
+    policy.require(policy.can_publish_story(actor, story), "Only curators can publish stories.")
+    check_complete(story)
+    if story.first_published_at is None:
+        story.first_published_at = utcnow()
+    return _change_status(actor, story, "published", "publish", _text(note))
+
+
+def _require_note(note: str, field: str, message: str) -> str:
+    note = _text(note)
+    if not note:
+        raise Invalid(message, {field: message})
+    return note
+
+
+def request_changes(actor, story: Story, note: str) -> Story:
+    policy.require(policy.can_review_story(actor, story), "Only curators can review stories.")
+    note = _require_note(note, "note", "Enter a note telling the contributor what to change.")
+    return _change_status(actor, story, "changes_requested", "request_changes", note)
+
+
+def reject_story(actor, story: Story, reason: str) -> Story:
+    policy.require(policy.can_review_story(actor, story), "Only curators can review stories.")
+    reason = _require_note(reason, "reason", "Enter the reason for rejecting the story.")
+    return _change_status(actor, story, "rejected", "reject", reason)
+
+
+def unpublish_story(actor, story: Story, reason: str) -> Story:
+    policy.require(policy.can_unpublish_story(actor, story), "Only curators can unpublish stories.")
+    reason = _require_note(reason, "reason", "Enter the reason for unpublishing the story.")
+    return _change_status(actor, story, "withdrawn", "unpublish", reason)
+
+
+def set_featured(actor, story: Story, featured: bool) -> Story:
+    policy.require(policy.can_curate_story(actor, story), "Only curators can feature stories.")
+    story.featured = bool(featured)
+    db.session.flush()
+    record_revision(actor, story, "Featured" if featured else "No longer featured")
+    record_event(actor, "feature" if featured else "unfeature", story)
+    record_index_change(story.id)
+    return story

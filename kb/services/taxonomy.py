@@ -1,0 +1,106 @@
+"""Finding and creating the named things stories refer to: tags, organisations,
+people, action areas."""
+from __future__ import annotations
+
+from slugify import slugify
+from sqlalchemy import select
+
+from kb import policy
+from kb.extensions import db
+from kb.models import ActionArea, Organisation, Person, Tag, TagAlias
+from kb.services.errors import NotFound
+
+
+def make_slug(text: str, max_length: int = 80) -> str:
+    return slugify(text or "", max_length=max_length, word_boundary=True) or "untitled"
+
+
+def clean_name(name: str) -> str:
+    return " ".join(str(name or "").split())
+
+
+def unique_slug(model, text: str, *, exclude_id: int | None = None, max_length: int = 80) -> str:
+    """A slug for ``text`` that no other row of ``model`` has."""
+    base = make_slug(text, max_length)
+    slug, n = base, 1
+    while True:
+        query = select(model.id).where(model.slug == slug)
+        if exclude_id is not None:
+            query = query.where(model.id != exclude_id)
+        if db.session.scalar(query) is None:
+            return slug
+        n += 1
+        slug = f"{base}-{n}"
+
+
+def all_action_areas() -> list[ActionArea]:
+    return list(db.session.scalars(select(ActionArea).order_by(ActionArea.position)))
+
+
+def get_action_area(slug: str) -> ActionArea:
+    area = db.session.scalar(select(ActionArea).where(ActionArea.slug == slug))
+    if area is None:
+        raise NotFound("There is no such action area.")
+    return area
+
+
+def upsert_action_area(actor, slug: str, position: int, name: str, wording: str) -> ActionArea:
+    policy.require(policy.is_admin(actor))
+    area = db.session.scalar(select(ActionArea).where(ActionArea.slug == slug))
+    if area is None:
+        area = ActionArea(slug=slug)
+        db.session.add(area)
+    area.position, area.name, area.wording = position, name, wording
+    return area
+
+
+def find_tag(name_or_slug: str) -> Tag | None:
+    """The live tag a name, slug or alias resolves to (following merges), or None."""
+    slug = make_slug(name_or_slug, 120)
+    tag = db.session.scalar(select(Tag).where(Tag.slug == slug))
+    if tag is None:
+        alias = db.session.scalar(select(TagAlias).where(TagAlias.slug == slug))
+        tag = alias.tag if alias else None
+    seen = set()
+    while tag is not None and tag.merged_into_id is not None and tag.id not in seen:
+        seen.add(tag.id)
+        tag = tag.merged_into
+    return tag
+
+
+def find_or_create_tag(actor, name: str) -> Tag:
+    """The tag ``name`` resolves to; a new one only if the actor may create tags."""
+    name = clean_name(name)
+    tag = find_tag(name)
+    if tag is None:
+        policy.require(policy.can_create_tag(actor), f"Only curators can create the new tag “{name}”.")
+        tag = Tag(name=name, slug=unique_slug(Tag, name, max_length=120), description="")
+        db.session.add(tag)
+        db.session.flush()
+    return tag
+
+
+def _find_or_create_named(model, name: str):
+    name = clean_name(name)
+    slug = make_slug(name, 200)
+    item = db.session.scalar(select(model).where(model.slug == slug))
+    if item is None:
+        item = model(name=name, slug=slug)
+        db.session.add(item)
+        db.session.flush()
+    return item
+
+
+def find_or_create_organisation(name: str) -> Organisation:
+    return _find_or_create_named(Organisation, name)
+
+
+def find_or_create_person(name: str) -> Person:
+    return _find_or_create_named(Person, name)
+
+
+def get_by_slug(model, slug: str):
+    item = db.session.scalar(select(model).where(model.slug == slug))
+    if item is None:
+        raise NotFound(f"There is no such {model.__name__.lower()}.")
+    return item

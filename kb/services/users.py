@@ -1,0 +1,104 @@
+"""Accounts: create, authenticate, roles."""
+from __future__ import annotations
+
+import secrets
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import func, select
+
+from kb import policy
+from kb.extensions import db
+from kb.models import ROLES, User
+from kb.services.audit import record_event
+from kb.services.errors import Invalid
+
+MIN_PASSWORD_LENGTH = 10
+_hasher = PasswordHasher()
+
+
+def normalise_email(email: str) -> str:
+    return (email or "").strip().lower()
+
+
+def check_password_strength(password: str, field: str = "password") -> None:
+    if len(password or "") < MIN_PASSWORD_LENGTH:
+        message = f"Password must be {MIN_PASSWORD_LENGTH} characters or more."
+        raise Invalid(message, {field: message})
+
+
+def get_user_by_email(email: str) -> User | None:
+    return db.session.scalar(select(User).where(func.lower(User.email) == normalise_email(email)))
+
+
+def create_user(actor, email: str, password: str, *, display_name: str = "", role: str = "contributor") -> User:
+    """A new account. Anyone may register as a contributor; other roles need an admin."""
+    if role != "contributor":
+        policy.require(policy.can_manage_users(actor), "Only admins can create curators and admins.")
+    errors = {}
+    email = normalise_email(email)
+    if "@" not in email or len(email) > 320:
+        errors["email"] = "Enter an email address in the correct format, like name@example.org"
+    elif get_user_by_email(email) is not None:
+        errors["email"] = "An account with this email address already exists."
+    if role not in ROLES:
+        errors["role"] = f"Role must be one of {', '.join(ROLES)}."
+    try:
+        check_password_strength(password)
+    except Invalid as exc:
+        errors.update(exc.errors)
+    if errors:
+        raise Invalid("There is a problem with the account.", errors)
+    user = User(
+        email=email,
+        display_name=(display_name or "").strip()[:200] or email.split("@")[0],
+        password_hash=_hasher.hash(password),
+        role=role,
+        active=True,
+        session_token=secrets.token_hex(16),
+    )
+    db.session.add(user)
+    db.session.flush()
+    if role != "contributor" or policy.is_curator(actor):
+        record_event(actor, "create_user", user, {"role": role})
+    return user
+
+
+def verify_password(user: User, password: str) -> bool:
+    try:
+        return _hasher.verify(user.password_hash, password or "")
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def authenticate(email: str, password: str) -> User | None:
+    """The active user with this email and password, or None."""
+    user = get_user_by_email(email)
+    if user is None:
+        # Spend the same time as a real check, so timing does not reveal accounts.
+        _hasher.hash(password or "")
+        return None
+    if not verify_password(user, password) or not user.active:
+        return None
+    if _hasher.check_needs_rehash(user.password_hash):
+        user.password_hash = _hasher.hash(password)
+    return user
+
+
+def set_password(actor, user: User, password: str) -> None:
+    policy.require(policy.is_admin(actor) or getattr(actor, "id", None) == user.id)
+    check_password_strength(password)
+    user.password_hash = _hasher.hash(password)
+    user.session_token = secrets.token_hex(16)
+
+
+def load_user(user_id: str) -> User | None:
+    """The user a session refers to, if the session is still valid."""
+    try:
+        raw_id, token = user_id.split(":", 1)
+        user = db.session.get(User, int(raw_id))
+    except (ValueError, TypeError):
+        return None
+    if user is None or not secrets.compare_digest(user.session_token, token):
+        return None
+    return user

@@ -1,0 +1,12 @@
+"""Web layer: blueprints translate requests into service calls and results into pages."""
+from __future__ import annotations
+
+from flask import Flask
+
+from kb.web import errors, hooks, public
+
+
+def init_app(app: Flask) -> None:
+    hooks.init_app(app)
+    errors.init_app(app)
+    app.register_blueprint(public.bp)

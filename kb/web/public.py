@@ -1,0 +1,121 @@
+"""Pages for readers: no account needed, published stories only."""
+from __future__ import annotations
+
+from flask import Blueprint, current_app, redirect, render_template, request, send_file, url_for
+from sqlalchemy import select
+
+from kb.extensions import db
+from kb.models import Organisation, Person, Tag, TagAlias
+from kb.services import attachments, listing, stories, taxonomy
+from kb.services.errors import NotFound
+from kb.web.hooks import actor
+
+bp = Blueprint("public", __name__)
+
+
+def page_number() -> int:
+    return max(1, request.args.get("page", 1, type=int) or 1)
+
+
+def per_page() -> int:
+    return current_app.config["PAGE_SIZE"]
+
+
+@bp.get("/")
+def home():
+    """The front door: search, the four action areas with counts, featured and latest stories."""
+    counts = listing.published_counts_by_area()
+    return render_template(
+        "home.html",
+        areas=taxonomy.all_action_areas(),
+        counts=counts,
+        featured=listing.featured_stories(),
+        latest=listing.latest_stories(),
+    )
+
+
+@bp.get("/about")
+def about():
+    """What kb is and where its taxonomy comes from."""
+    return render_template("about.html", areas=taxonomy.all_action_areas())
+
+
+@bp.get("/stories/<slug>")
+def story(slug: str):
+    """One story with every field.
+
+    :raise 404: if there is no such story, or the reader may not see it (a draft).
+    """
+    item = stories.get_story(actor(), slug)
+    return render_template("story.html", story=item)
+
+
+@bp.get("/areas/<slug>")
+def area(slug: str):
+    """Published stories in one action area.
+
+    :raise 404: if there is no such area.
+    """
+    item = taxonomy.get_action_area(slug)
+    page = listing.stories_in_area(item, page_number(), per_page())
+    return render_template("area.html", area=item, page=page)
+
+
+@bp.get("/tags/<slug>")
+def tag(slug: str):
+    """Published stories with one tag; a merged or renamed tag redirects to its survivor.
+
+    :raise 404: if no tag or alias has this slug.
+    """
+    item = db.session.scalar(select(Tag).where(Tag.slug == slug))
+    if item is None:
+        alias = db.session.scalar(select(TagAlias).where(TagAlias.slug == slug))
+        if alias is None:
+            raise NotFound("There is no such tag.")
+        item = alias.tag
+    survivor = taxonomy.find_tag(item.slug) or item
+    if survivor.slug != slug:
+        return redirect(url_for("public.tag", slug=survivor.slug), 301)
+    page = listing.stories_with_tag(survivor, page_number(), per_page())
+    return render_template("tag.html", tag=survivor, page=page)
+
+
+@bp.get("/organisations/<slug>")
+def organisation(slug: str):
+    """Published stories from one organisation.
+
+    :raise 404: if there is no such organisation.
+    """
+    item = taxonomy.get_by_slug(Organisation, slug)
+    page = listing.stories_of_organisation(item, page_number(), per_page())
+    return render_template("organisation.html", organisation=item, page=page)
+
+
+@bp.get("/people/<slug>")
+def person(slug: str):
+    """Published stories by or about one person.
+
+    :raise 404: if there is no such person.
+    """
+    item = taxonomy.get_by_slug(Person, slug)
+    page = listing.stories_of_person(item, page_number(), per_page())
+    return render_template("person.html", person=item, page=page)
+
+
+@bp.get("/attachments/<int:attachment_id>/<path:filename>")
+def attachment(attachment_id: int, filename: str):
+    """Download a story's document, never rendered inline by the browser.
+
+    :raise 404: if there is no such attachment or the reader may not see its story.
+    """
+    item = attachments.get_attachment(actor(), attachment_id)
+    response = send_file(
+        attachments.stored_path(item.sha256),
+        mimetype=item.content_type,
+        as_attachment=True,
+        download_name=item.filename,
+        max_age=3600,
+    )
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return response
