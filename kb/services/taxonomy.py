@@ -12,7 +12,9 @@ from kb.services.errors import NotFound
 
 
 def make_slug(text: str, max_length: int = 80) -> str:
-    return slugify(text or "", max_length=max_length, word_boundary=True) or "untitled"
+    """A readable URL part: "Don't panic" -> "dont-panic"."""
+    text = (text or "").replace("'", "").replace("\u2019", "")
+    return slugify(text, max_length=max_length, word_boundary=True) or "untitled"
 
 
 def clean_name(name: str) -> str:

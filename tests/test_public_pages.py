@@ -1,0 +1,99 @@
+"""Readers: the public pages show published stories and nothing else."""
+from kb.policy import SYSTEM
+from kb.services import stories
+
+
+def test_home_lists_the_four_action_areas_with_counts(seeded_app, client):
+    page = client.get("/").get_data(as_text=True)
+    for name in ("Conditions for scaling", "Culture, leadership and people",
+                 "Networks that spread ideas", "Appraisal and evaluation"):
+        assert name in page
+    assert "4 stories" in page  # networks: the report, Ken Eastwood and the two reading lists
+
+
+def test_home_links_to_every_seed_story(seeded_app, client):
+    page = client.get("/").get_data(as_text=True)
+    for slug in ("scaling-up-innovation-in-the-public-sector", "ken-eastwood-on-localgovcamp",
+                 "what-ive-been-reading-bookmarks-on-pinboard", "bookmarks-for-april-6th-through-april-27th"):
+        assert f"/stories/{slug}" in page
+
+
+def test_story_page_shows_links_organisations_people_areas_with_reasons_and_tags(seeded_app, client):
+    page = client.get("/stories/scaling-up-innovation-in-the-public-sector").get_data(as_text=True)
+    assert "Executive summary of the report (PDF)" in page
+    assert "The full report (PDF)" in page
+    assert "/organisations/department-for-business-innovation-and-skills" in page
+    assert "/people/dave-briggs" in page
+    assert "Asks for appraisal and evaluation to make the business case for scaling." in page
+    assert "/tags/scaling" in page
+
+
+def test_draft_story_is_a_404_to_readers(app, client, make_story):
+    draft = make_story(status="draft", title="Secret plan")
+    response = client.get(f"/stories/{draft.slug}")
+    assert response.status_code == 404
+    assert "Page not found" in response.get_data(as_text=True)
+
+
+def test_unknown_address_is_the_404_page(app, client):
+    response = client.get("/no/such/page")
+    assert response.status_code == 404
+    assert "Page not found" in response.get_data(as_text=True)
+
+
+def test_area_page_lists_only_published_stories(seeded_app, client, make_story):
+    make_story(status="submitted", title="Waiting for review", action_areas=["culture"])
+    page = client.get("/areas/culture").get_data(as_text=True)
+    assert "Ken Eastwood on LocalGovCamp" in page
+    assert "Waiting for review" not in page
+
+
+def test_area_page_paginates(app, client, make_story):
+    from kb.services import seed
+
+    seed.load_action_areas(SYSTEM)
+    for n in range(23):
+        make_story(title=f"Paged story {n:02d}", action_areas=["evaluation"], published_on=f"2020-01-{n + 1:02d}")
+    first = client.get("/areas/evaluation").get_data(as_text=True)
+    second = client.get("/areas/evaluation?page=2").get_data(as_text=True)
+    assert "Paged story 22" in first and "Paged story 02" not in first
+    assert "Paged story 02" in second and "page 2 of 2" in second
+
+
+def test_story_body_markdown_is_rendered_and_sanitised(app, client, make_story):
+    story = make_story(body="**Bold** <script>alert(1)</script> [x](javascript:alert(2)) <img src=x onerror=alert(3)>")
+    page = client.get(f"/stories/{story.slug}").get_data(as_text=True)
+    assert "<strong>Bold</strong>" in page
+    assert "<script>alert(1)" not in page
+    assert 'href="javascript:' not in page
+    assert "onerror" not in page
+
+
+def test_organisation_and_person_pages(seeded_app, client):
+    org = client.get("/organisations/barnsley-council").get_data(as_text=True)
+    assert "Ken Eastwood on LocalGovCamp" in org
+    assert client.get("/organisations/nobody").status_code == 404
+    assert "James Gardner" in client.get("/people/james-gardner").get_data(as_text=True)
+
+
+def test_tag_page_redirects_when_tag_was_merged(seeded_app, client):
+    from kb.extensions import db
+    from kb.services import taxonomy
+
+    old = taxonomy.find_tag("Bookmarks")
+    survivor = taxonomy.find_tag("Reading list")
+    old.merged_into = survivor
+    db.session.commit()
+    response = client.get("/tags/bookmarks")
+    assert response.status_code == 301
+    assert response.headers["Location"].endswith("/tags/reading-list")
+
+
+def test_story_kept_private_until_published(app, client, make_story):
+    story = make_story(status="submitted", title="Under review")
+    assert client.get(f"/stories/{story.slug}").status_code == 404
+    stories.publish_story(SYSTEM, story)
+    from kb import database
+
+    database.commit(app)
+    assert client.get(f"/stories/{story.slug}").status_code == 200
