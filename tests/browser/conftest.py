@@ -15,7 +15,6 @@ Chromium binary (default ``/usr/bin/chromium``).
 """
 from __future__ import annotations
 
-import importlib.util
 import os
 import threading
 from pathlib import Path
@@ -45,7 +44,9 @@ TIMEOUT_MS = 15_000
 def missing_prerequisites() -> list[str]:
     """What the browser tests need and cannot find; empty when all is there."""
     missing = []
-    if importlib.util.find_spec("playwright") is None:
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
         missing.append("Playwright for Python is not installed (pip install -e '.[test]')")
     if not CHROMIUM.is_file():
         missing.append(f"no Chromium at {CHROMIUM} (apt-get install chromium, or set KB_CHROMIUM)")
