@@ -63,8 +63,9 @@ def published_counts_by_area() -> dict[int, int]:
     return dict(rows.all())
 
 
-def latest_stories(limit: int = 6) -> list[Story]:
-    return list(db.session.scalars(newest_first(published()).limit(limit)))
+def latest_stories(limit: int = 6, exclude: list[int] = ()) -> list[Story]:
+    query = published().where(Story.id.not_in(exclude)) if exclude else published()
+    return list(db.session.scalars(newest_first(query).limit(limit)))
 
 
 def featured_stories(limit: int = 3) -> list[Story]:

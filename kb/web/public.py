@@ -24,13 +24,13 @@ def per_page() -> int:
 @bp.get("/")
 def home():
     """The front door: search, the four action areas with counts, featured and latest stories."""
-    counts = listing.published_counts_by_area()
+    featured = listing.featured_stories()
     return render_template(
         "home.html",
         areas=taxonomy.all_action_areas(),
-        counts=counts,
-        featured=listing.featured_stories(),
-        latest=listing.latest_stories(),
+        counts=listing.published_counts_by_area(),
+        featured=featured,
+        latest=listing.latest_stories(exclude=[story.id for story in featured]),
     )
 
 
