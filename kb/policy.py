@@ -128,6 +128,22 @@ def can_import(user) -> bool:
     return is_curator(user)
 
 
+def can_publish_imported(user) -> bool:
+    """Import stories straight into published (others' imports await review)."""
+    return is_curator(user)
+
+
+# API tokens --------------------------------------------------------------
+
+def can_create_api_token(user) -> bool:
+    return is_signed_in(user) and getattr(user, "id", None) is not None
+
+
+def can_manage_api_token(user, token) -> bool:
+    """See and revoke a token: its owner, or an admin."""
+    return is_signed_in(user) and (getattr(user, "id", None) == token.user_id or is_admin(user))
+
+
 def can_manage_users(user) -> bool:
     return is_admin(user)
 
