@@ -53,4 +53,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     from kb import cli
 
     cli.init_app(app)
+
+    from kb import search
+
+    search.init_app(app)
     return app

@@ -1,11 +1,297 @@
-"""Full-text search with Whoosh. Nothing outside this package imports Whoosh."""
+"""Full-text search with Whoosh. Nothing outside this package imports Whoosh.
+
+The one query API, shared by the search page, the JSON API and
+``bench/relevance.py``::
+
+    from kb import search
+
+    results = search.search_stories(
+        "digital inclusion",              # any text at all; never raises on input
+        {"area": ["networks"], "year": ["2019"]},   # filters: area, kind, tag, org, year, stage
+        sort="relevance",                 # or "newest"
+        page=1, per_page=20,
+        statuses=("published",),          # what the viewer may see
+    )
+    results.total, results.pages          # how many stories match, in how many pages
+    results.hits                          # [Hit(story_id, score, snippet)], best first
+    results.facets["tag"]                 # [FacetValue(value, label, count, selected)]
+    results.suggestion                    # "innovation" for "innnovation", or None
+    results.message                       # a note about the input, or ""
+
+    search.similar_stories(story_id, limit=5)   # [story ids], published only
+
+Search returns story ids; the caller loads the rows (``load_hits``) and shows
+them in that order. Filters of several facets combine (AND); a tag filter may
+name an alias or a merged tag.
+
+Keeping the index in step (``sync.py``): ``sync(app)``, ``sync_quietly(app)``
+(called by ``kb.database.commit`` after every commit that recorded index
+changes), ``rebuild(app)``, ``verify(app)``. ``init_app(app)`` syncs when the
+app starts unless ``SEARCH_SYNC_ON_START`` is False.
+"""
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass, field
+from math import ceil
+
+from sqlalchemy import select
+
+from kb.extensions import db
+from kb.models import KINDS, STAGES, ActionArea, Organisation, Story, Tag, TagAlias
+from kb.search import facets, query
+from kb.search.index import IndexBusy, searcher
+from kb.search.sync import Drift, home, log_exists, rebuild, sync, sync_if_behind, sync_quietly, verify
 
 log = logging.getLogger(__name__)
 
+SORTS = ("relevance", "newest")
+FILTERS = tuple(facets.FACETS)
+MAX_PER_PAGE = 100
+MAX_FILTER_VALUES = 10
+FACET_LIMIT = 12
 
-def sync_quietly(app) -> int:
-    """Apply the change log to the index; log a failure instead of raising it."""
-    return 0
+
+@dataclass
+class Hit:
+    story_id: int
+    score: float | None
+    snippet: object = None  # Markup with <mark>, or None
+
+
+@dataclass
+class FacetValue:
+    value: str
+    label: str
+    count: int
+    selected: bool = False
+
+
+@dataclass
+class SearchResults:
+    query: str
+    filters: dict
+    sort: str
+    page: int
+    per_page: int
+    total: int = 0
+    hits: list[Hit] = field(default_factory=list)
+    facets: dict[str, list[FacetValue]] = field(default_factory=dict)
+    suggestion: str | None = None
+    message: str = ""
+
+    @property
+    def pages(self) -> int:
+        return max(1, ceil(self.total / self.per_page))
+
+    @property
+    def story_ids(self) -> list[int]:
+        return [hit.story_id for hit in self.hits]
+
+
+def clean_filters(filters) -> dict[str, list[str]]:
+    """Known filter names only, each a list of distinct non-empty strings (at most 10)."""
+    out = {}
+    for name in FILTERS:
+        values = (filters or {}).get(name) or []
+        if isinstance(values, str):
+            values = [values]
+        values = list(dict.fromkeys(str(v).strip()[:200] for v in values if str(v).strip()))
+        if values:
+            out[name] = values[:MAX_FILTER_VALUES]
+    return out
+
+
+def _index_filters(filters: dict) -> dict:
+    """Filter values as the index holds them: years as numbers, tag aliases resolved."""
+    out = {}
+    for name, values in filters.items():
+        if name == "year":
+            out[name] = [int(v) if v.isdigit() else v for v in values]
+        elif name == "tag":
+            out[name] = [_tag_slug(v) for v in values]
+        else:
+            out[name] = values
+    return out
+
+
+def _tag_slug(slug: str) -> str:
+    tag = db.session.scalar(select(Tag).where(Tag.slug == slug))
+    if tag is None:
+        alias = db.session.scalar(select(TagAlias).where(TagAlias.slug == slug))
+        tag = alias.tag if alias else None
+    seen = set()
+    while tag is not None and tag.merged_into is not None and tag.id not in seen:
+        seen.add(tag.id)
+        tag = tag.merged_into
+    return tag.slug if tag else slug
+
+
+def search_stories(q="", filters=None, sort="relevance", page=1, per_page=20,
+                   statuses=("published",), snippets=True, suggest=True) -> SearchResults:
+    """Search stories: any input gives results (perhaps none) and never raises on it.
+
+    An empty query lists every story in ``statuses`` newest first. ``sort`` is
+    "relevance" (the default; "newest" when there are no words) or "newest".
+    Facet counts are over the whole result set. Syncs first when the change
+    log has moved past this node's index. Needs an app context.
+    """
+    from flask import current_app
+
+    app = current_app._get_current_object()
+    filters = clean_filters(filters)
+    sort = sort if sort in SORTS else "relevance"
+    page = max(1, _int(page, 1))
+    per_page = min(MAX_PER_PAGE, max(1, _int(per_page, 20)))
+    results = SearchResults(query="", filters=filters, sort=sort, page=page, per_page=per_page)
+    sync_if_behind(app)
+    with searcher(home(app)) as s:
+        if s is None:
+            results.message = "Search is not available yet. Please try again in a minute."
+            return results
+        parsed = query.parse(q, s.schema)
+        results.query, results.message = parsed.text, parsed.message
+        view = facets.view(str(home(app).current_path()), s)
+        matched = view.allowed(tuple(statuses), _index_filters(filters))
+        if not parsed.is_empty:
+            matched = _matching(s, parsed) & matched
+        results.total = len(matched)
+        results.facets = _facets(view.counts(matched), filters)
+        start = (page - 1) * per_page
+        if start < len(matched):
+            results.hits = _ordered(s, view, parsed, matched, sort, start, per_page)
+        if suggest and not parsed.is_empty:
+            results.suggestion = query.suggestion(s, parsed)
+    if snippets and results.hits and parsed.terms:
+        _add_snippets(results.hits, parsed.terms)
+    return results
+
+
+def _int(value, default: int) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return default
+
+
+def _matching(s, parsed) -> set:
+    reader = s.reader()
+    if parsed.words is not None:
+        docs: set = set()
+        for word in parsed.words:
+            docs |= facets.term_docs(reader, "content", word)
+        return docs
+    try:
+        return set(parsed.scoring.docs(s))
+    except Exception:  # an odd parsed query Whoosh cannot run: nothing matches
+        log.info("Query could not run: %r", parsed.text, exc_info=True)
+        return set()
+
+
+def _ordered(s, view, parsed, matched: set, sort: str, start: int, per_page: int) -> list[Hit]:
+    if parsed.is_empty or sort == "newest":
+        docnums = view.newest(matched, start + per_page)[start:]
+        return [Hit(view.story_id(d), None) for d in docnums]
+    try:
+        found = s.search(parsed.scoring, limit=start + per_page, filter=matched)
+        ranked = [(hit.docnum, hit.score) for hit in found[start:start + per_page]]
+    except Exception:
+        log.info("Query could not be ranked: %r", parsed.text, exc_info=True)
+        ranked = []
+    if not ranked and matched:
+        # Pure negations (NOT x) match without a score: newest first.
+        return [Hit(view.story_id(d), None) for d in view.newest(matched, start + per_page)[start:]]
+    return [Hit(view.story_id(d), score) for d, score in ranked]
+
+
+def _add_snippets(hits: list[Hit], terms: set[str]) -> None:
+    rows = db.session.execute(
+        select(Story.id, Story.summary, Story.body, Story.evidence).where(Story.id.in_([h.story_id for h in hits]))
+    ).all()
+    texts = {row.id: row for row in rows}
+    for hit in hits:
+        row = texts.get(hit.story_id)
+        if row is not None:
+            hit.snippet = query.snippet(terms, row.summary, row.body, row.evidence)
+
+
+def _facets(counts: dict, filters: dict) -> dict[str, list[FacetValue]]:
+    out = {}
+    for name, counter in counts.items():
+        selected = set(filters.get(name, ()))
+        top = [value for value, _ in counter.most_common(FACET_LIMIT)]
+        if name == "year":
+            top = sorted((v for v, _ in counter.most_common(FACET_LIMIT)), reverse=True)
+        labels = _labels(name, top)
+        out[name] = [
+            FacetValue(str(value), labels.get(value, str(value)), counter[value], str(value) in selected)
+            for value in top
+        ]
+    return out
+
+
+def _labels(name: str, values: list) -> dict:
+    if not values:
+        return {}
+    if name == "kind":
+        return {v: KINDS.get(v, v) for v in values}
+    if name == "stage":
+        return {v: STAGES.get(v, v) for v in values}
+    model = {"area": ActionArea, "tag": Tag, "org": Organisation}.get(name)
+    if model is None:
+        return {}
+    return dict(db.session.execute(select(model.slug, model.name).where(model.slug.in_(values))).all())
+
+
+def load_hits(results: SearchResults) -> list[tuple[Story, Hit]]:
+    """The hits' stories from the database, in ranked order (missing rows left out)."""
+    ids = results.story_ids
+    if not ids:
+        return []
+    rows = {story.id: story for story in db.session.scalars(select(Story).where(Story.id.in_(ids)))}
+    return [(rows[hit.story_id], hit) for hit in results.hits if hit.story_id in rows]
+
+
+def similar_stories(story_id: int, limit: int = 5) -> list[int]:
+    """Ids of up to ``limit`` published stories most like this one (never itself)."""
+    from flask import current_app
+
+    app = current_app._get_current_object()
+    row = db.session.execute(
+        select(Story.title, Story.summary, Story.body).where(Story.id == story_id)
+    ).first()
+    if row is None:
+        return []
+    text = " ".join((row.title, row.title, row.summary, query.plain_text(row.body)[:5000]))
+    with searcher(home(app)) as s:
+        if s is None:
+            return []
+        view = facets.view(str(home(app).current_path()), s)
+        allowed = view.allowed(("published",), {})
+        docnum = s.document_number(id=str(story_id))
+        if docnum is not None:
+            allowed.discard(docnum)
+        try:
+            hits = s.more_like(docnum, "content", text=text, top=limit, numterms=12, filter=allowed)
+        except Exception:
+            log.info("Similar stories failed for %s", story_id, exc_info=True)
+            return []
+        return [view.story_id(hit.docnum) for hit in hits]
+
+
+def init_app(app) -> None:
+    """Sync the index when the app starts (unless SEARCH_SYNC_ON_START is False)."""
+    if not app.config.get("SEARCH_SYNC_ON_START", True):
+        return
+    with app.app_context():
+        try:
+            if log_exists():
+                sync_quietly(app)
+        finally:
+            db.session.remove()
+
+
+__all__ = [
+    "SearchResults", "Hit", "FacetValue", "Drift", "IndexBusy", "search_stories", "similar_stories",
+    "load_hits", "sync", "sync_quietly", "rebuild", "verify", "init_app", "FILTERS", "SORTS",
+]

@@ -1,0 +1,162 @@
+"""Fast filters, facet counts and date order from the per-document ``meta`` column.
+
+Whoosh's own faceting visits every hit in Python through several layers,
+which cost about a second per query at 50,000 stories. Here each segment's
+``meta`` column is read once per process (segments never change; deletions
+are applied per view), and a query's matching documents are a plain ``set``
+of global document numbers, so filtering is set intersection and counting is
+``Counter`` over ``map``, both in C.
+"""
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from itertools import chain
+
+from whoosh.matching.wrappers import FilterMatcher
+
+from kb.search.schema import Meta
+
+STORY_ID, STATUS, KIND, STAGE, YEAR, DAY, AREAS, TAGS, ORGS = range(9)
+# Facet name (the URL parameter) -> position in Meta, and whether it holds several values.
+FACETS = {"area": (AREAS, True), "kind": (KIND, False), "tag": (TAGS, True),
+          "org": (ORGS, True), "year": (YEAR, False), "stage": (STAGE, False)}
+assert Meta._fields[AREAS] == "areas" and Meta._fields[ORGS] == "orgs"
+
+_lock = threading.Lock()
+_segments: dict[tuple, list] = {}
+_views: dict[tuple, "View"] = {}
+_MAX_SEGMENTS = 256
+_MAX_VIEWS = 8
+
+
+def leaves(reader) -> list[tuple[object, int]]:
+    """(segment reader, first global docnum) for each segment."""
+    if reader.is_atomic():
+        return [(reader, 0)]
+    return list(reader.leaf_readers())
+
+
+def _segment_metas(path: str, segreader) -> list:
+    key = (path, segreader.segment().segment_id())
+    metas = _segments.get(key)
+    if metas is None:
+        if segreader.has_column("meta"):
+            metas = list(segreader.column_reader("meta"))
+        else:
+            metas = [None] * segreader.doc_count_all()
+        with _lock:
+            if len(_segments) >= _MAX_SEGMENTS:
+                _segments.clear()
+            _segments[key] = metas
+    return metas
+
+
+class View:
+    """Per-document values of one reader (one index generation and version)."""
+
+    def __init__(self, path: str, reader) -> None:
+        metas: list = []
+        live: list[int] = []
+        for segreader, offset in leaves(reader):
+            seg_metas = _segment_metas(path, segreader)
+            deleted = segreader.deleted_docs_set if segreader.has_deletions() else ()
+            live.extend(offset + n for n, meta in enumerate(seg_metas) if meta and n not in deleted)
+            metas.extend(seg_metas)
+        self.metas = metas
+        self.live = live
+        self._sets: dict[tuple, frozenset] = {}
+
+    def docs_where(self, position: int, value, many: bool) -> frozenset:
+        """Live documents whose value at ``position`` is (or, if ``many``, includes) ``value``."""
+        key = (position, value)
+        found = self._sets.get(key)
+        if found is None:
+            metas = self.metas
+            if many:
+                found = frozenset(d for d in self.live if value in metas[d][position])
+            else:
+                found = frozenset(d for d in self.live if metas[d][position] == value)
+            self._sets[key] = found
+        return found
+
+    def allowed(self, statuses, filters: dict) -> set:
+        """Live documents with one of ``statuses`` and every filter value."""
+        result = set()
+        for status in statuses:
+            result |= self.docs_where(STATUS, status, False)
+        for name, values in filters.items():
+            position, many = FACETS[name]
+            for value in values:
+                result &= self.docs_where(position, value, many)
+        return result
+
+    def counts(self, docs) -> dict[str, Counter]:
+        """For each facet, how many of ``docs`` have each value."""
+        metas = self.metas
+        rows = list(map(metas.__getitem__, docs))
+        out = {}
+        for name, (position, many) in FACETS.items():
+            values = map(lambda row, p=position: row[p], rows)
+            counter = Counter(chain.from_iterable(values)) if many else Counter(values)
+            counter.pop(None, None)
+            counter.pop("", None)
+            out[name] = counter
+        return out
+
+    def newest(self, docs, limit: int) -> list[int]:
+        """The ``limit`` newest of ``docs`` (undated last, then newest id first)."""
+        metas = self.metas
+        import heapq
+
+        return heapq.nlargest(limit, docs, key=lambda d: (metas[d][DAY], metas[d][STORY_ID]))
+
+    def story_id(self, docnum: int) -> int:
+        return self.metas[docnum][STORY_ID]
+
+
+def view(path: str, searcher) -> View:
+    """The (cached) View of this searcher's reader."""
+    reader = searcher.reader()
+    key = (path, reader.generation(), tuple((leaf.segment().segment_id(), leaf.segment().deleted_count())
+                                             for leaf, _ in leaves(reader)))
+    found = _views.get(key)
+    if found is None:
+        found = View(path, reader)
+        with _lock:
+            if len(_views) >= _MAX_VIEWS:
+                _views.pop(next(iter(_views)))
+            _views[key] = found
+    return found
+
+
+def term_docs(reader, field: str, text: str) -> set:
+    """Global numbers of the live and deleted documents containing a term.
+
+    Reads posting blocks whole rather than one posting at a time (about ten
+    times faster); deleted documents are removed by the caller's ``allowed``.
+    """
+    docs: set = set()
+    for segreader, offset in leaves(reader):
+        if (field, text) not in segreader:
+            continue
+        matcher = segreader.postings(field, text)
+        if isinstance(matcher, FilterMatcher):
+            matcher = matcher.child
+        ids = _leaf_ids(matcher)
+        docs.update(map(offset.__add__, ids) if offset else ids)
+    return docs
+
+
+def _leaf_ids(matcher):
+    if not hasattr(matcher, "_read_ids"):
+        return list(matcher.all_ids())
+    ids: list = []
+    while matcher.is_active():
+        if matcher._ids is None:
+            matcher._read_ids()
+        ids.extend(matcher._ids[matcher._i:])
+        if matcher._lastblock:
+            break
+        matcher._next_block()
+    return ids

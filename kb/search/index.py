@@ -1,0 +1,173 @@
+"""The index folder: generations, the one writer, and reusable searchers.
+
+``INDEX_DIR`` holds one or more generations (``ix-*`` folders, each a whole
+Whoosh index) and a ``CURRENT`` file naming the live one. A rebuild writes a
+new generation and swaps ``CURRENT`` atomically when it is complete, so a
+rebuild killed half-way leaves the old generation serving.
+
+Searchers are kept per thread and refreshed (``Searcher.refresh()`` reuses
+the readers of unchanged segments), never opened per request. Segments are
+written uncompound (``compound=False``), so opening one costs a file open,
+not a copy into memory.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import threading
+import time
+import uuid
+from contextlib import contextmanager
+from pathlib import Path
+
+from whoosh import index as whoosh_index
+from whoosh.filedb.filestore import FileStorage
+from whoosh.index import LockError
+
+from kb.search.schema import META_ID, build_schema, meta_document
+
+CURRENT = "CURRENT"
+PREFIX = "ix-"
+# How many searchers (index folders) one thread keeps open at most.
+_MAX_OPEN = 4
+
+
+class IndexBusy(RuntimeError):
+    """Another process held the index's write lock for longer than the timeout."""
+
+
+class IndexHome:
+    """The index folder of one app (``INDEX_DIR``)."""
+
+    def __init__(self, folder) -> None:
+        self.folder = Path(folder)
+
+    def current_name(self) -> str | None:
+        try:
+            name = (self.folder / CURRENT).read_text().strip()
+        except FileNotFoundError:
+            return None
+        return name if name and (self.folder / name).is_dir() else None
+
+    def current_path(self) -> Path | None:
+        name = self.current_name()
+        return self.folder / name if name else None
+
+    def exists(self) -> bool:
+        return self.current_path() is not None
+
+    def new_generation(self, with_meta: bool = True) -> Path:
+        """An empty index in a new folder, not yet live (watermark 0 if ``with_meta``)."""
+        self.folder.mkdir(parents=True, exist_ok=True)
+        path = self.folder / f"{PREFIX}{time.strftime('%Y%m%d%H%M%S')}-{uuid.uuid4().hex[:8]}"
+        path.mkdir()
+        ix = FileStorage(str(path)).create_index(build_schema())
+        if with_meta:
+            with ix.writer() as w:
+                w.add_document(**meta_document(0))
+        ix.close()
+        return path
+
+    def swap(self, path: Path) -> None:
+        """Make ``path`` the live generation and remove all but the previous one."""
+        previous = self.current_name()
+        temp = self.folder / f"{CURRENT}.{uuid.uuid4().hex}"
+        temp.write_text(path.name)
+        os.replace(temp, self.folder / CURRENT)
+        keep = {path.name, previous}
+        for child in self.folder.iterdir():
+            if child.is_dir() and child.name.startswith(PREFIX) and child.name not in keep:
+                shutil.rmtree(child, ignore_errors=True)
+
+    def ensure(self) -> Path:
+        """The live generation, creating an empty one (watermark 0) if there is none."""
+        path = self.current_path()
+        if path is None:
+            path = self.new_generation()
+            self.swap(path)
+        return path
+
+    def open(self):
+        path = self.current_path()
+        if path is None:
+            return None
+        return whoosh_index.open_dir(str(path))
+
+    @contextmanager
+    def rebuild_lock(self):
+        """Held by a rebuild; a second rebuild at the same time fails at once."""
+        self.folder.mkdir(parents=True, exist_ok=True)
+        lock = FileStorage(str(self.folder)).lock("REBUILD")
+        if not lock.acquire(blocking=False):
+            raise IndexBusy("Another rebuild of this index is running.")
+        try:
+            yield
+        finally:
+            lock.release()
+
+
+@contextmanager
+def writer(ix, timeout: float):
+    """The index's one writer, waiting up to ``timeout`` seconds for the lock.
+
+    Commits on success (uncompound segments, small segments merged), cancels
+    on error.
+
+    :raise IndexBusy: if the lock stayed taken for ``timeout`` seconds.
+    """
+    try:
+        w = ix.writer(timeout=timeout, delay=0.02, compound=False)
+    except LockError as exc:
+        raise IndexBusy(f"The search index stayed locked for {timeout:g} s.") from exc
+    try:
+        yield w
+    except BaseException:
+        w.cancel()
+        raise
+    w.commit()
+
+
+def read_watermark(searcher) -> int:
+    """The id of the last change applied to the index this searcher reads."""
+    fields = searcher.document(id=META_ID)
+    return int(fields.get("watermark", 0)) if fields else 0
+
+
+class _ThreadSearchers(threading.local):
+    def __init__(self) -> None:
+        self.open: dict[str, tuple[str, object]] = {}
+
+
+_local = _ThreadSearchers()
+
+
+@contextmanager
+def searcher(home: IndexHome):
+    """A searcher on the live generation, reused by this thread across calls.
+
+    Yields None if there is no index yet.
+    """
+    key = str(home.folder)
+    name = home.current_name()
+    cached = _local.open.pop(key, None)
+    if cached and cached[0] != name:
+        cached[1].close()
+        cached = None
+    if name is None:
+        yield None
+        return
+    if cached:
+        current = cached[1].refresh()
+    else:
+        current = whoosh_index.open_dir(str(home.folder / name)).searcher()
+    _local.open[key] = (name, current)
+    while len(_local.open) > _MAX_OPEN:
+        oldest = next(iter(_local.open))
+        _local.open.pop(oldest)[1].close()
+    yield current
+
+
+def close_searchers() -> None:
+    """Close this thread's searchers (tests, and before deleting a folder)."""
+    while _local.open:
+        _local.open.popitem()[1][1].close()

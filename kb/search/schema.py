@@ -1,0 +1,158 @@
+"""The index schema and the mapping from a story to its search document.
+
+One document per story, whatever its status; a special document (``id`` =
+``META_ID``) carries the watermark, so it commits atomically with the
+documents it describes.
+
+Every story document also carries a ``meta`` column, a tuple read back in
+bulk per segment for filters, facet counts and date sorting (see
+``facets.py``): no per-hit stored-field lookups.
+"""
+from __future__ import annotations
+
+import hashlib
+from collections import namedtuple
+
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+from whoosh import columns, fields
+from whoosh.analysis import StemmingAnalyzer, StandardAnalyzer
+
+from kb.extensions import db
+from kb.models import Story, Tag
+
+META_ID = "__meta__"
+
+# Stemmed English, stop words removed; the stem cache makes indexing quicker.
+STEMMED = StemmingAnalyzer(cachesize=100_000)
+# Unstemmed words, for "did you mean" suggestions that read as real words.
+WORDS = StandardAnalyzer()
+
+# Fields a reader may name in a query (``tag:open-data``), and where they go.
+FIELD_ALIASES = {
+    "title": "title",
+    "tag": "tags",
+    "tags": "tags",
+    "org": "orgs",
+    "organisation": "orgs",
+    "organization": "orgs",
+    "area": "areas",
+    "kind": "kind",
+    "stage": "stage",
+    "year": "year",
+    "status": "status",
+}
+
+# Per-document values for filters, facets and sorting, in the ``meta`` column.
+# ``digest`` fingerprints the text, so that ``verify`` sees any stale document.
+Meta = namedtuple("Meta", "story_id status kind stage year day areas tags orgs digest")
+
+
+def build_schema() -> fields.Schema:
+    return fields.Schema(
+        id=fields.ID(stored=True, unique=True),
+        title=fields.TEXT(analyzer=STEMMED, phrase=True),
+        # Everything a reader might search for, title included, so that one
+        # field decides whether a story matches and BM25 sees whole stories.
+        content=fields.TEXT(analyzer=STEMMED, phrase=True),
+        tags=fields.TEXT(analyzer=STEMMED, phrase=True),
+        orgs=fields.TEXT(analyzer=STEMMED, phrase=True),
+        areas=fields.TEXT(analyzer=STEMMED, phrase=True),
+        words=fields.TEXT(analyzer=WORDS, phrase=False, spelling=True),
+        kind=fields.ID,
+        status=fields.ID,
+        stage=fields.ID,
+        year=fields.ID,
+        meta=fields.COLUMN(columns.PickleColumn(columns.VarBytesColumn())),
+        watermark=fields.STORED,
+    )
+
+
+def tag_names() -> dict[int, list[str]]:
+    """Every name a tag is known by: its own, its aliases, and those of tags merged into it."""
+    tags = list(db.session.scalars(select(Tag).options(selectinload(Tag.aliases))))
+    names = {tag.id: [tag.name, *(alias.name for alias in tag.aliases)] for tag in tags}
+    by_id = {tag.id: tag for tag in tags}
+    for tag in tags:
+        survivor, seen = tag, set()
+        while survivor.merged_into_id in by_id and survivor.id not in seen:
+            seen.add(survivor.id)
+            survivor = by_id[survivor.merged_into_id]
+        if survivor is not tag:
+            names[survivor.id].extend(names[tag.id])
+    return names
+
+
+def _survivor(tag: Tag) -> Tag:
+    seen = set()
+    while tag.merged_into is not None and tag.id not in seen:
+        seen.add(tag.id)
+        tag = tag.merged_into
+    return tag
+
+
+def load_stories(ids) -> list[Story]:
+    """The stories with these ids, with everything their documents need loaded."""
+    query = (
+        select(Story)
+        .where(Story.id.in_(list(ids)))
+        .options(
+            selectinload(Story.organisation_links),
+            selectinload(Story.person_links),
+            selectinload(Story.area_links),
+            selectinload(Story.links),
+            selectinload(Story.attachments),
+            selectinload(Story.tags).selectinload(Tag.merged_into),
+        )
+    )
+    return list(db.session.scalars(query))
+
+
+def document(story: Story, names: dict[int, list[str]]) -> dict:
+    """The search document of one story (``names`` from ``tag_names()``)."""
+    tags = [_survivor(tag) for tag in story.tags]
+    tag_text = " ; ".join(name for tag in story.tags for name in names.get(tag.id, [tag.name]))
+    orgs = [link.organisation for link in story.organisation_links]
+    areas = [link.action_area for link in story.area_links]
+    area_text = " ; ".join(f"{area.slug} {area.name}" for area in areas)
+    org_text = " ; ".join(org.name for org in orgs)
+    people = " ; ".join(link.person.name for link in story.person_links)
+    content = "\n".join(
+        part
+        for part in (
+            story.title, story.summary, story.body, story.evidence, tag_text, org_text, people,
+            story.place, story.sector, area_text,
+            *(f"{link.title}" for link in story.links),
+            *(attachment.text or "" for attachment in story.attachments),
+        )
+        if part
+    )
+    day = story.published_on
+    words = " ".join((story.title, story.summary, tag_text, org_text, people, story.place))
+    digest = hashlib.blake2b("\x1f".join((story.title, content, tag_text, org_text, area_text)).encode(),
+                             digest_size=8).hexdigest()
+    return {
+        "id": str(story.id),
+        "title": story.title,
+        "content": content,
+        "tags": tag_text,
+        "orgs": org_text,
+        "areas": area_text,
+        "words": words,
+        "kind": story.kind or "none",
+        "status": story.status,
+        "stage": story.stage or "none",
+        "year": str(day.year) if day else "none",
+        "meta": tuple(Meta(
+            story.id, story.status, story.kind, story.stage, day.year if day else None,
+            day.toordinal() if day else 0,
+            tuple(area.slug for area in areas),
+            tuple(dict.fromkeys(tag.slug for tag in tags)),
+            tuple(org.slug for org in orgs),
+            digest,
+        )),
+    }
+
+
+def meta_document(watermark: int) -> dict:
+    return {"id": META_ID, "watermark": watermark}

@@ -1,0 +1,211 @@
+"""Keeping the index in step with the database: apply the change log, rebuild, verify.
+
+The database is the truth and the index a projection of it. Services append
+``index_changes`` rows in the transaction that changes a story; ``sync``
+applies every change past the index's watermark (stored in the index, so it
+commits atomically with the documents) and is idempotent. On PostgreSQL the
+log is gap-free: appends are serialised by a transaction-scoped advisory
+lock (kb/services/changes.py), so a change id is never seen before a smaller
+one commits.
+"""
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass, field
+
+from sqlalchemy import func, inspect, select
+
+from kb.extensions import db
+from kb.models import IndexChange, Story
+from kb.search import facets
+from kb.search.index import IndexHome, read_watermark, searcher, writer
+from kb.search.schema import META_ID, document, load_stories, meta_document, tag_names
+
+log = logging.getLogger(__name__)
+BATCH = 500
+REBUILD_BATCH = 500
+
+
+def home(app) -> IndexHome:
+    return IndexHome(app.config["INDEX_DIR"])
+
+
+def latest_change() -> int:
+    """The newest change id in the log (0 if empty): one indexed query."""
+    return db.session.scalar(select(func.max(IndexChange.id))) or 0
+
+
+def log_exists() -> bool:
+    return inspect(db.engine).has_table(IndexChange.__tablename__)
+
+
+def watermark(app) -> int | None:
+    """The id of the last change the live index has applied, or None if there is no index."""
+    with searcher(home(app)) as s:
+        return None if s is None else read_watermark(s)
+
+
+def sync(app) -> int:
+    """Apply every change past the watermark; return how many changes were applied.
+
+    Creates the index by a full rebuild if there is none.
+
+    :raise IndexBusy: if another process held the write lock for INDEX_WRITE_TIMEOUT seconds.
+    """
+    index_home = home(app)
+    if not index_home.exists():
+        return rebuild(app)
+    applied = 0
+    while True:
+        current = watermark(app) or 0
+        if latest_change() <= current:
+            return applied
+        count = _apply_batch(app, index_home)
+        if not count:
+            return applied
+        applied += count
+
+
+def _apply_batch(app, index_home: IndexHome) -> int:
+    ix = index_home.open()
+    try:
+        with writer(ix, float(app.config["INDEX_WRITE_TIMEOUT"])) as w:
+            # Read again under the lock: another process may have applied these.
+            with w.searcher() as s:
+                current = read_watermark(s)
+            rows = db.session.execute(
+                select(IndexChange.id, IndexChange.story_id)
+                .where(IndexChange.id > current).order_by(IndexChange.id).limit(BATCH)
+            ).all()
+            if not rows:
+                return 0
+            write_stories(w, {row.story_id for row in rows})
+            w.update_document(**meta_document(rows[-1].id))
+        return len(rows)
+    finally:
+        ix.close()
+
+
+def write_stories(w, story_ids) -> None:
+    """Replace the documents of these stories (deleting those no longer in the database)."""
+    stories = {story.id: story for story in load_stories(story_ids)}
+    names = tag_names() if stories else {}
+    for story_id in sorted(story_ids):
+        story = stories.get(story_id)
+        if story is None:
+            w.delete_by_term("id", str(story_id))
+        else:
+            w.update_document(**document(story, names))
+
+
+def sync_quietly(app) -> int:
+    """``sync``, logging a failure instead of raising it (a save has already succeeded)."""
+    try:
+        return sync(app)
+    except Exception:
+        log.exception("Search index sync failed; it will be retried on the next sync")
+        return 0
+
+
+def sync_if_behind(app) -> None:
+    """Sync before answering a search if the log has moved past this node's index."""
+    current = watermark(app)
+    if current is None or latest_change() > current:
+        sync_quietly(app)
+
+
+# Rebuild -----------------------------------------------------------------------
+
+def rebuild(app, progress=None, procs: int | None = None) -> int:
+    """Build a whole new index from the database and swap it in when complete.
+
+    Search keeps using the old index meanwhile; a rebuild that dies half-way
+    leaves it serving. ``progress(n)`` is called as stories are written.
+    Returns how many stories were indexed.
+
+    :raise IndexBusy: if another rebuild of this index is running.
+    """
+    index_home = home(app)
+    with index_home.rebuild_lock():
+        start = latest_change()
+        ids = list(db.session.scalars(select(Story.id).order_by(Story.id)))
+        path = index_home.new_generation(with_meta=False)
+        from whoosh import index as whoosh_index
+
+        ix = whoosh_index.open_dir(str(path))
+        procs = procs or _rebuild_procs(len(ids))
+        options = {"procs": procs, "multisegment": True} if procs > 1 else {}
+        w = ix.writer(limitmb=128, compound=False, **options)
+        try:
+            names = tag_names()
+            for n in range(0, len(ids), REBUILD_BATCH):
+                chunk = ids[n:n + REBUILD_BATCH]
+                for story in load_stories(chunk):
+                    w.add_document(**document(story, names))
+                if progress:
+                    progress(len(chunk))
+            w.add_document(**meta_document(start))
+        except BaseException:
+            w.cancel()
+            ix.close()
+            raise
+        w.commit()
+        ix.close()
+        index_home.swap(path)
+    return len(ids)
+
+
+def _rebuild_procs(count: int) -> int:
+    # Worker processes only pay for themselves on big corpora.
+    return min(os.cpu_count() or 1, 4) if count >= 2000 else 1
+
+
+# Verify --------------------------------------------------------------------------
+
+@dataclass
+class Drift:
+    """What differs between the index and the database."""
+
+    missing: list[int] = field(default_factory=list)      # in the database, not in the index
+    extra: list[int] = field(default_factory=list)        # in the index, not in the database
+    stale: list[int] = field(default_factory=list)        # in both, but the document differs
+    behind: int = 0                                       # changes in the log not yet applied
+
+    @property
+    def clean(self) -> bool:
+        return not (self.missing or self.extra or self.stale or self.behind)
+
+    def lines(self) -> list[str]:
+        out = [f"story {i}: in the database, missing from the index" for i in self.missing]
+        out += [f"story {i}: in the index, not in the database" for i in self.extra]
+        out += [f"story {i}: the index holds an out-of-date document" for i in self.stale]
+        if self.behind:
+            out.append(f"{self.behind} change(s) in the log not yet applied (run `kb index sync`)")
+        return out
+
+
+def verify(app) -> Drift:
+    """Compare every story's indexed values with the database's."""
+    drift = Drift()
+    with searcher(home(app)) as s:
+        if s is None:
+            ids = list(db.session.scalars(select(Story.id)))
+            return Drift(missing=ids)
+        mark = read_watermark(s)
+        drift.behind = db.session.scalar(select(func.count()).where(IndexChange.id > mark)) or 0
+        view = facets.view(str(home(app).current_path()), s)
+        indexed = {view.metas[d][facets.STORY_ID]: view.metas[d] for d in view.live}
+    db_ids = list(db.session.scalars(select(Story.id).order_by(Story.id)))
+    drift.missing = [i for i in db_ids if i not in indexed]
+    drift.extra = sorted(set(indexed) - set(db_ids))
+    names = tag_names()
+    for n in range(0, len(db_ids), REBUILD_BATCH):
+        for story in load_stories(db_ids[n:n + REBUILD_BATCH]):
+            if story.id in indexed and tuple(document(story, names)["meta"]) != tuple(indexed[story.id]):
+                drift.stale.append(story.id)
+    drift.stale.sort()
+    return drift
+
+
+__all__ = ["sync", "sync_quietly", "sync_if_behind", "rebuild", "verify", "Drift", "META_ID"]

@@ -1,0 +1,194 @@
+"""The search page, its help page, and Atom feeds of searches, areas, tags and organisations."""
+from __future__ import annotations
+
+from datetime import datetime, time, timezone
+
+from feedgen.feed import FeedGenerator
+from flask import Blueprint, Response, redirect, render_template, request, url_for
+from sqlalchemy import select
+
+from kb import policy, search
+from kb.extensions import db
+from kb.models import STATUSES, Organisation, Tag, TagAlias
+from kb.services import taxonomy
+from kb.services.errors import NotFound
+from kb.web.hooks import actor
+
+bp = Blueprint("search", __name__)
+
+FEED_SIZE = 20
+FACET_TITLES = {"area": "Action area", "kind": "Kind", "tag": "Tag", "org": "Organisation",
+                "year": "Year", "stage": "Stage"}
+
+
+def search_args() -> dict:
+    """The search parameters of this request, as the search function takes them."""
+    args = request.args
+    return {
+        "q": args.get("q", ""),
+        "filters": {name: args.getlist(name) for name in search.FILTERS},
+        "sort": args.get("sort", "relevance"),
+        "page": args.get("page", 1),
+    }
+
+
+def visible_statuses() -> tuple[str, ...]:
+    """Published only, unless a curator asks for other statuses with ``status``."""
+    wanted = [s for s in request.args.getlist("status") if s in STATUSES]
+    if wanted and policy.is_curator(actor()):
+        return tuple(wanted)
+    return ("published",)
+
+
+def search_url(endpoint: str = "search.results", drop=(), **changes) -> str:
+    """This search's address with some parameters changed (a value of None removes it).
+
+    ``drop`` is a list of (name, value) pairs to remove one filter value.
+    """
+    args = request.args.to_dict(flat=False)
+    args.pop("page", None)
+    for name, value in drop:
+        args[name] = [v for v in args.get(name, []) if v != value]
+    for name, value in changes.items():
+        if value is None:
+            args.pop(name, None)
+        elif name in search.FILTERS:
+            args[name] = [v for v in args.get(name, []) if v != value] + [value]
+        else:
+            args[name] = [value]
+    return url_for(endpoint, **{k: v for k, v in args.items() if v})
+
+
+@bp.get("/search")
+def results():
+    """Search results with facets, snippets, suggestions and pages. Any input gives a page."""
+    args = search_args()
+    found = search.search_stories(args["q"], args["filters"], args["sort"], args["page"],
+                                  per_page=_per_page(), statuses=visible_statuses())
+    return render_template(
+        "search/results.html",
+        results=found,
+        hits=search.load_hits(found),
+        facet_titles=FACET_TITLES,
+        search_url=search_url,
+        selected=_selected_filters(found),
+    )
+
+
+@bp.get("/search/help")
+def help():
+    """How to search: natural language, quotes, operators and fields."""
+    return render_template("search/help.html")
+
+
+@bp.get("/search.atom")
+def feed():
+    """This search's newest stories as an Atom feed (same parameters as /search)."""
+    args = search_args()
+    found = search.search_stories(args["q"], args["filters"], "newest", 1, per_page=FEED_SIZE,
+                                  snippets=False, suggest=False)
+    title = f"kb search: {found.query}" if found.query else "kb: newest stories"
+    return atom(title, url_for("search.results", _external=True, **request.args.to_dict(flat=False)), found)
+
+
+@bp.get("/areas/<slug>.atom")
+def area_feed(slug: str):
+    """The newest stories in one action area as an Atom feed.
+
+    :raise 404: if there is no such area.
+    """
+    area = taxonomy.get_action_area(slug)
+    return _filter_feed(f"kb: {area.name}", url_for("public.area", slug=slug, _external=True), "area", slug)
+
+
+@bp.get("/tags/<slug>.atom")
+def tag_feed(slug: str):
+    """The newest stories with one tag as an Atom feed; an alias or merged tag redirects.
+
+    :raise 404: if no tag or alias has this slug.
+    """
+    tag = db.session.scalar(select(Tag).where(Tag.slug == slug))
+    if tag is None and db.session.scalar(select(TagAlias).where(TagAlias.slug == slug)) is None:
+        raise NotFound("There is no such tag.")
+    survivor = taxonomy.find_tag(slug)
+    if survivor is not None and survivor.slug != slug:
+        return redirect(url_for("search.tag_feed", slug=survivor.slug), 301)
+    return _filter_feed(f"kb: {tag.name}", url_for("public.tag", slug=slug, _external=True), "tag", slug)
+
+
+@bp.get("/organisations/<slug>.atom")
+def organisation_feed(slug: str):
+    """The newest stories from one organisation as an Atom feed.
+
+    :raise 404: if there is no such organisation.
+    """
+    organisation = taxonomy.get_by_slug(Organisation, slug)
+    page_url = url_for("public.organisation", slug=slug, _external=True)
+    return _filter_feed(f"kb: {organisation.name}", page_url, "org", slug)
+
+
+def _filter_feed(title: str, page_url: str, name: str, value: str):
+    found = search.search_stories("", {name: [value]}, "newest", 1, per_page=FEED_SIZE,
+                                  snippets=False, suggest=False)
+    return atom(title, page_url, found)
+
+
+def atom(title: str, page_url: str, found) -> Response:
+    """An Atom document of the results' stories, newest first."""
+    fg = FeedGenerator()
+    fg.id(request.url)
+    fg.title(title)
+    fg.link(href=request.url, rel="self", type="application/atom+xml")
+    fg.link(href=page_url, rel="alternate", type="text/html")
+    fg.language("en")
+    fg.author({"name": "kb"})
+    stories = [story for story, _ in search.load_hits(found)]
+    updated = [_updated(story) for story in stories]
+    fg.updated(max(updated) if updated else datetime(2000, 1, 1, tzinfo=timezone.utc))
+    for story in reversed(stories):  # feedgen puts the last added first
+        entry = fg.add_entry()
+        link = url_for("public.story", slug=story.slug, _external=True)
+        entry.id(link)
+        entry.title(story.title)
+        entry.link(href=link, rel="alternate", type="text/html")
+        entry.summary(story.summary or story.title)
+        entry.updated(_updated(story))
+        if story.published_on:
+            entry.published(datetime.combine(story.published_on, time(), tzinfo=timezone.utc))
+        for organisation in story.organisations:
+            entry.author(name=organisation.name)
+    return Response(fg.atom_str(pretty=True), mimetype="application/atom+xml")
+
+
+def _updated(story) -> datetime:
+    value = story.updated_at or story.created_at
+    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+
+
+def _per_page() -> int:
+    from flask import current_app
+
+    return current_app.config["PAGE_SIZE"]
+
+
+def _selected_filters(found) -> list[dict]:
+    """The filters in force, each with a label and the address without it."""
+    labels = {name: {v.value: v.label for v in values} for name, values in found.facets.items()}
+    return [
+        {"name": name, "title": FACET_TITLES[name], "label": labels.get(name, {}).get(value, value),
+         "remove_url": search_url(drop=[(name, value)])}
+        for name, values in found.filters.items()
+        for value in values
+    ]
+
+
+@bp.app_template_global("similar_stories")
+def similar_story_rows(story, limit: int = 5) -> list:
+    """Published stories most like ``story``, for its page."""
+    from kb.models import Story
+
+    ids = search.similar_stories(story.id, limit)
+    if not ids:
+        return []
+    rows = {s.id: s for s in db.session.scalars(select(Story).where(Story.id.in_(ids)))}
+    return [rows[i] for i in ids if i in rows and rows[i].status == "published"]
