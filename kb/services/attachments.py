@@ -1,14 +1,56 @@
-"""Attachments: documents kept under the instance folder by content hash."""
+"""Attachments: documents kept under the instance folder by content hash.
+
+A file goes through two steps. ``store_upload`` checks it (size, and a type
+decided by its content, never by its name) and writes it to disk by content
+hash: nothing in the database changes, so a form shown again with errors can
+keep the files already chosen. ``add_attachment`` then attaches a stored file to
+a story, with its text extracted for search, a revision and an index change.
+"""
 from __future__ import annotations
 
+import codecs
+import hashlib
+import io
+import logging
+import os
+import re
+import tempfile
+import unicodedata
+import warnings
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from flask import current_app
+from itsdangerous import BadSignature, URLSafeSerializer
 
 from kb import policy
 from kb.extensions import db
-from kb.models import Attachment
-from kb.services.errors import NotFound
+from kb.models import Attachment, Story
+from kb.services.changes import record_index_change
+from kb.services.errors import Invalid, NotFound
+from kb.services.revisions import record_revision
+
+log = logging.getLogger(__name__)
+
+PDF = "application/pdf"
+TEXT = "text/plain"
+EXTENSIONS = {PDF: (".pdf",), TEXT: (".txt", ".text", ".md", ".markdown", ".csv")}
+# Names that promise a type: a file called one of these must really be that type.
+PROMISED = {".pdf": PDF, ".txt": TEXT, ".text": TEXT, ".md": TEXT, ".markdown": TEXT, ".csv": TEXT,
+            ".doc": None, ".docx": None, ".odt": None, ".rtf": None, ".html": None, ".htm": None}
+MAX_EXTRACTED_CHARS = 1_000_000
+MAX_PDF_PAGES = 2_000
+_UNSAFE_NAME = re.compile(r'[\x00-\x1f\x7f<>:"/\\|?*]')
+
+
+@dataclass(frozen=True)
+class Upload:
+    """A checked file, stored on disk, not yet attached to any story."""
+
+    sha256: str
+    filename: str
+    content_type: str
+    size: int
 
 
 def stored_path(sha256: str) -> Path:
@@ -17,7 +59,204 @@ def stored_path(sha256: str) -> Path:
 
 
 def get_attachment(viewer, attachment_id: int) -> Attachment:
+    """The attachment if the viewer may see its story and its file exists.
+
+    :raise NotFound: otherwise.
+    """
     item = db.session.get(Attachment, attachment_id)
     if item is None or not policy.can_view_story(viewer, item.story) or not stored_path(item.sha256).exists():
         raise NotFound("There is no such document.")
     return item
+
+
+# Checking and storing ------------------------------------------------------
+
+def detect_type(data: bytes) -> str | None:
+    """The content type the bytes really are (PDF or plain text), or None."""
+    if b"%PDF-" in data[:1024]:
+        return PDF
+    sample = data[:65536]
+    if b"\x00" in sample:
+        return None
+    try:
+        # A multi-byte character may be cut at the end of the sample.
+        codecs.getincrementaldecoder("utf-8")().decode(sample, final=len(data) <= len(sample))
+    except UnicodeDecodeError:
+        return None
+    return TEXT
+
+
+def safe_filename(name: str, content_type: str) -> str:
+    """A file name safe to store and to send back: no folders, no control characters,
+    at most 200 characters, ending in an extension that matches its content."""
+    name = unicodedata.normalize("NFC", os.path.basename((name or "").replace("\\", "/")))
+    name = _UNSAFE_NAME.sub("", name).strip(" .") or "document"
+    stem, ext = os.path.splitext(name)
+    if ext.lower() not in EXTENSIONS[content_type]:
+        stem, ext = name, EXTENSIONS[content_type][0]
+    return stem[: 200 - len(ext)] + ext.lower()
+
+
+def max_upload_bytes() -> int:
+    return int(current_app.config["MAX_UPLOAD_BYTES"])
+
+
+def check_upload(filename: str, data: bytes, field: str = "attachments") -> str:
+    """The content type of an acceptable upload.
+
+    :raise Invalid: ({field: message}) if it is empty, too large, or neither a PDF
+        nor plain text, or if its name promises a type its content is not.
+    """
+    shown = _UNSAFE_NAME.sub("", os.path.basename((filename or "").replace("\\", "/")))[:100] or "The file"
+    limit = max_upload_bytes()
+    if not data:
+        message = f"“{shown}” is empty."
+    elif len(data) > limit:
+        message = f"“{shown}” must be smaller than {limit // (1024 * 1024)} MB."
+    else:
+        content_type = detect_type(data)
+        promised = PROMISED.get(os.path.splitext(shown)[1].lower(), content_type)
+        if content_type is not None and promised == content_type:
+            return content_type
+        if promised == PDF:
+            message = f"“{shown}” is not a PDF: its contents are not a PDF document."
+        else:
+            message = f"“{shown}” must be a PDF or a plain text file."
+    raise Invalid(message, {field: message})
+
+
+def store_upload(filename: str, data: bytes, field: str = "attachments") -> Upload:
+    """Check a file and keep it by content hash under UPLOAD_DIR (once per content).
+
+    :raise Invalid: see ``check_upload``.
+    """
+    content_type = check_upload(filename, data, field)
+    sha256 = hashlib.sha256(data).hexdigest()
+    path = stored_path(sha256)
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        # Write then rename, so a reader never sees half a file.
+        with tempfile.NamedTemporaryFile(dir=path.parent, delete=False) as handle:
+            handle.write(data)
+        os.replace(handle.name, path)
+    return Upload(sha256, safe_filename(filename, content_type), content_type, len(data))
+
+
+# Uploads carried through a form shown again ------------------------------
+
+def _serializer() -> URLSafeSerializer:
+    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt="kb-upload")
+
+
+def upload_token(actor, upload: Upload) -> str:
+    """A signed token naming a stored upload, valid only for ``actor``."""
+    return _serializer().dumps({**asdict(upload), "user": getattr(actor, "id", None)})
+
+
+def upload_from_token(actor, token: str) -> Upload | None:
+    """The upload a token names, if it was made for ``actor`` and the file still exists."""
+    try:
+        data = _serializer().loads(token)
+        upload = Upload(data["sha256"], data["filename"], data["content_type"], int(data["size"]))
+    except (BadSignature, KeyError, TypeError, ValueError):
+        return None
+    if data.get("user") != getattr(actor, "id", None) or not stored_path(upload.sha256).exists():
+        return None
+    return upload
+
+
+# Text extraction -----------------------------------------------------------
+
+def extract_text(upload: Upload) -> tuple[str, str]:
+    """(text, status): status is "ok", or "failed" when no text could be had
+    (an encrypted, corrupt or image-only PDF). Never raises for a bad file."""
+    data = stored_path(upload.sha256).read_bytes()
+    if upload.content_type == TEXT:
+        return data.decode("utf-8", errors="replace")[:MAX_EXTRACTED_CHARS], "ok"
+    text = _pdf_text(data)
+    return (text, "ok") if text else ("", "failed")
+
+
+def _pdf_text(data: bytes) -> str:
+    from pypdf import PdfReader
+
+    pypdf_log = logging.getLogger("pypdf")
+    level = pypdf_log.level
+    pypdf_log.setLevel(logging.ERROR)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            reader = PdfReader(io.BytesIO(data))
+            if reader.is_encrypted and not reader.decrypt(""):
+                return ""
+            parts, size = [], 0
+            for page in reader.pages[:MAX_PDF_PAGES]:
+                part = page.extract_text() or ""
+                parts.append(part)
+                size += len(part)
+                if size >= MAX_EXTRACTED_CHARS:
+                    break
+    except Exception as exc:  # pypdf raises many kinds of error for damaged files
+        log.info("No text from PDF: %s", exc)
+        return ""
+    finally:
+        pypdf_log.setLevel(level)
+    return " ".join(" ".join(parts).split())[:MAX_EXTRACTED_CHARS]
+
+
+# Attaching and removing ------------------------------------------------------
+
+def _attach(story: Story, upload: Upload) -> Attachment:
+    text, status = extract_text(upload)
+    item = Attachment(
+        filename=upload.filename,
+        content_type=upload.content_type,
+        size=upload.size,
+        sha256=upload.sha256,
+        text=text,
+        text_status=status,
+    )
+    story.attachments.append(item)
+    return item
+
+
+def add_attachments(actor, story: Story, uploads: list[Upload], *, reason: str = "") -> list[Attachment]:
+    """Attach stored uploads to the story, with their text extracted for search.
+
+    :raise Forbidden: unless the actor may edit the story.
+    """
+    policy.require(policy.can_edit_story(actor, story), "You cannot change this story's documents.")
+    if not uploads:
+        return []
+    items = [_attach(story, upload) for upload in uploads]
+    db.session.flush()
+    names = ", ".join(upload.filename for upload in uploads)
+    record_revision(actor, story, reason or f"Attached {names}")
+    record_index_change(story.id)
+    return items
+
+
+def add_attachment(actor, story: Story, upload: Upload) -> Attachment:
+    """Attach one stored upload; see ``add_attachments``."""
+    return add_attachments(actor, story, [upload])[0]
+
+
+def remove_attachments(actor, story: Story, attachment_ids) -> list[str]:
+    """Take documents off the story (the stored file stays: another story may share it).
+
+    Returns the names removed; ids not on this story are ignored.
+
+    :raise Forbidden: unless the actor may edit the story.
+    """
+    policy.require(policy.can_edit_story(actor, story), "You cannot change this story's documents.")
+    wanted = {int(i) for i in attachment_ids if str(i).isdigit()}
+    removed = [item for item in story.attachments if item.id in wanted]
+    if not removed:
+        return []
+    for item in removed:
+        story.attachments.remove(item)
+    db.session.flush()
+    names = [item.filename for item in removed]
+    record_revision(actor, story, f"Removed {', '.join(names)}")
+    record_index_change(story.id)
+    return names
