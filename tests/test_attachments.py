@@ -128,11 +128,11 @@ def test_document_is_downloaded_never_shown_inline(app, client, make_user, make_
 
     stories.publish_story(SYSTEM, story)
     database.commit(app)
-    response = client.get(f"/attachments/{item.id}/report.pdf")
-    assert response.status_code == 200
-    assert response.headers["Content-Disposition"].startswith("attachment;")
-    assert response.headers["Content-Type"] == "application/pdf"
-    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    with client.get(f"/attachments/{item.id}/report.pdf") as response:
+        assert response.status_code == 200
+        assert response.headers["Content-Disposition"].startswith("attachment;")
+        assert response.headers["Content-Type"] == "application/pdf"
+        assert response.headers["X-Content-Type-Options"] == "nosniff"
 
 
 def test_document_of_a_draft_is_hidden_from_readers(app, client, make_user):
