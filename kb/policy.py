@@ -156,6 +156,16 @@ def can_manage_own_account(user) -> bool:
     return is_signed_in(user)
 
 
+def can_bulk_curate(user) -> bool:
+    """Add or remove a tag or an action area on many stories at once."""
+    return is_curator(user)
+
+
+def can_deactivate_user(user, target) -> bool:
+    """Deactivate or reactivate an account; nobody can lock themselves out."""
+    return is_admin(user) and getattr(user, "id", None) != target.id
+
+
 def require(allowed: bool, message: str = "You do not have permission to do that.") -> None:
     """Raise Forbidden unless ``allowed``."""
     if not allowed:

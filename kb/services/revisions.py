@@ -1,7 +1,16 @@
+"""Revisions: every state a story has been in, the differences between them, restoring one."""
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass
+from dataclasses import field as dataclass_field
+
 from sqlalchemy import func, select
 
+from kb import policy
 from kb.extensions import db
-from kb.models import Revision, Story
+from kb.models import Attachment, Revision, Story
+from kb.services.errors import NotFound
 
 
 def snapshot(story: Story) -> dict:
@@ -53,3 +62,210 @@ def record_revision(actor, story: Story, reason: str) -> Revision:
     )
     db.session.add(revision)
     return revision
+
+
+def record_revisions(actor, stories: list[Story], reason: str) -> None:
+    """``record_revision`` for many stories at once (bulk changes), in one query."""
+    if not stories:
+        return
+    db.session.flush()
+    ids = [story.id for story in stories]
+    last = dict(db.session.execute(
+        select(Revision.story_id, func.max(Revision.number)).where(Revision.story_id.in_(ids)).group_by(Revision.story_id)
+    ).all())
+    user_id = getattr(actor, "id", None)
+    db.session.add_all(
+        Revision(story_id=story.id, number=(last.get(story.id) or 0) + 1, user_id=user_id, reason=reason,
+                 snapshot=snapshot(story))
+        for story in stories
+    )
+
+
+# History, differences and restoring ------------------------------------------
+
+FIELD_LABELS = {
+    "title": "Title",
+    "slug": "Address",
+    "kind": "Kind",
+    "status": "Status",
+    "summary": "Summary",
+    "body": "Body",
+    "published_on": "Date first published",
+    "organisations": "Organisations",
+    "people": "People",
+    "place": "Place",
+    "sector": "Sector",
+    "stage": "Stage",
+    "evidence": "Evidence",
+    "links": "Links",
+    "attachments": "Documents",
+    "action_areas": "Action areas",
+    "tags": "Tags",
+    "related": "Related stories",
+    "featured": "Featured",
+    "suggested_tags": "Suggested tags",
+    "suggested_areas": "Suggested action areas",
+}
+LONG_TEXT_FIELDS = ("summary", "body", "evidence")
+RESTORABLE_FIELDS = (
+    "title", "kind", "summary", "body", "published_on", "organisations", "people", "place", "sector",
+    "stage", "evidence", "links", "action_areas", "tags", "related", "featured", "suggested_tags",
+    "suggested_areas",
+)
+
+
+@dataclass
+class FieldChange:
+    """How one field differs between two snapshots.
+
+    ``kind`` says how to show it: "text" (``lines`` of (sign, line), sign one of
+    "-", "+", " "), "list" (``removed`` and ``added`` items) or "value"
+    (``before`` and ``after``).
+    """
+
+    field: str
+    label: str
+    kind: str
+    before: object = None
+    after: object = None
+    removed: list = dataclass_field(default_factory=list)
+    added: list = dataclass_field(default_factory=list)
+    lines: list = dataclass_field(default_factory=list)
+
+
+def _item_text(field: str, item) -> str:
+    if field == "links" and isinstance(item, dict):
+        tags = f" [{', '.join(item.get('tags') or [])}]" if item.get("tags") else ""
+        return f"{item.get('title') or item.get('url')} <{item.get('url')}> ({item.get('rel', 'related')}){tags}"
+    if field == "action_areas" and isinstance(item, dict):
+        return f"{item.get('slug')}: {item['reason']}" if item.get("reason") else str(item.get("slug"))
+    if field == "attachments" and isinstance(item, dict):
+        return f"{item.get('filename')} ({str(item.get('sha256', ''))[:12]})"
+    return str(item)
+
+
+def _text_lines(before: str, after: str) -> list[tuple[str, str]]:
+    lines = []
+    for line in difflib.ndiff((before or "").splitlines(), (after or "").splitlines()):
+        sign = line[:1]
+        if sign in ("-", "+", " "):
+            lines.append((sign, line[2:]))
+    return lines
+
+
+def field_change(field: str, before, after) -> FieldChange | None:
+    """The difference in one field, or None when it is the same."""
+    if before == after:
+        return None
+    label = FIELD_LABELS.get(field, field.replace("_", " ").capitalize())
+    if field in LONG_TEXT_FIELDS:
+        return FieldChange(field, label, "text", before, after, lines=_text_lines(before, after))
+    if isinstance(before, list) or isinstance(after, list):
+        old = [_item_text(field, item) for item in before or []]
+        new = [_item_text(field, item) for item in after or []]
+        removed = [item for item in old if item not in new]
+        added = [item for item in new if item not in old]
+        if not removed and not added:  # only the order changed
+            removed, added = old, new
+        return FieldChange(field, label, "list", before, after, removed=removed, added=added)
+    return FieldChange(field, label, "value", before, after)
+
+
+def diff_snapshots(before: dict | None, after: dict, ignore: tuple[str, ...] = ()) -> list[FieldChange]:
+    """Every field that differs from ``before`` to ``after``, in reading order."""
+    before = before or {}
+    fields = list(FIELD_LABELS) + sorted((set(before) | set(after)) - set(FIELD_LABELS))
+    changes = []
+    for field in fields:
+        if field in ignore:
+            continue
+        change = field_change(field, before.get(field), after.get(field))
+        if change is not None:
+            changes.append(change)
+    return changes
+
+
+def list_revisions(viewer, story: Story) -> list[Revision]:
+    """The story's revisions, newest first.
+
+    :raise Forbidden: if the viewer may not see the story's history.
+    """
+    policy.require(policy.can_view_revisions(viewer, story), "You cannot see this story's history.")
+    return list(db.session.scalars(
+        select(Revision).where(Revision.story_id == story.id).order_by(Revision.number.desc())
+    ))
+
+
+def history(viewer, story: Story) -> list[tuple[Revision, list[FieldChange]]]:
+    """Each revision, newest first, with what changed since the one before it."""
+    revisions = list_revisions(viewer, story)
+    out = []
+    for index, revision in enumerate(revisions):
+        previous = revisions[index + 1].snapshot if index + 1 < len(revisions) else None
+        out.append((revision, diff_snapshots(previous, revision.snapshot)))
+    return out
+
+
+def get_revision(viewer, story: Story, number: int) -> Revision:
+    """One revision of the story.
+
+    :raise Forbidden: if the viewer may not see the story's history.
+    :raise NotFound: if the story has no revision with this number.
+    """
+    policy.require(policy.can_view_revisions(viewer, story), "You cannot see this story's history.")
+    revision = db.session.scalar(
+        select(Revision).where(Revision.story_id == story.id, Revision.number == number)
+    )
+    if revision is None:
+        raise NotFound("This story has no such revision.")
+    return revision
+
+
+def compare(viewer, story: Story, older: int, newer: int) -> list[FieldChange]:
+    """The field-level difference between two of the story's revisions.
+
+    :raise NotFound: if either revision does not exist.
+    """
+    return diff_snapshots(get_revision(viewer, story, older).snapshot, get_revision(viewer, story, newer).snapshot)
+
+
+def restore_revision(actor, story: Story, number: int) -> Revision:
+    """Make the story's content what it was at revision ``number``, as a new
+    revision (the status and address stay as they are now).
+
+    Documents removed since then come back only if the same file is still kept
+    for some story; the others are left out.
+
+    :raise Forbidden: unless the actor may restore revisions.
+    :raise NotFound: if there is no such revision.
+    """
+    from kb.services import stories
+    from kb.services.audit import record_event
+
+    policy.require(policy.can_restore_revision(actor, story), "Only curators can restore revisions.")
+    revision = get_revision(actor, story, number)
+    data = {field: revision.snapshot[field] for field in RESTORABLE_FIELDS if field in revision.snapshot}
+    if "attachments" in revision.snapshot:
+        _restore_attachments(story, revision.snapshot["attachments"])
+    stories.update_story(actor, story, data, reason=f"Restored revision {number}")
+    record_event(actor, "restore_revision", story, {"revision": number})
+    return db.session.scalar(
+        select(Revision).where(Revision.story_id == story.id).order_by(Revision.number.desc()).limit(1)
+    )
+
+
+def _restore_attachments(story: Story, items: list[dict]) -> None:
+    current = {a.sha256: a for a in story.attachments}
+    wanted = []
+    for item in items:
+        sha = item.get("sha256")
+        if sha in current:
+            wanted.append(current.pop(sha))
+            continue
+        kept = db.session.scalar(select(Attachment).where(Attachment.sha256 == sha).limit(1))
+        if kept is not None:
+            wanted.append(Attachment(
+                filename=item.get("filename") or kept.filename, content_type=kept.content_type,
+                size=kept.size, sha256=sha, text=kept.text, text_status=kept.text_status,
+            ))
+    story.attachments = wanted

@@ -102,3 +102,67 @@ def load_user(user_id: str) -> User | None:
     if user is None or not secrets.compare_digest(user.session_token, token):
         return None
     return user
+
+
+# Administration (admins) ------------------------------------------------------
+
+def list_users(actor, text: str = "", role: str = "") -> list[User]:
+    """Every account whose email or name contains ``text``, optionally of one role.
+
+    :raise Forbidden: unless the actor manages users.
+    """
+    policy.require(policy.can_manage_users(actor), "Only admins can manage users.")
+    query = select(User).order_by(func.lower(User.email))
+    text = (text or "").strip().lower()
+    if text:
+        query = query.where(func.lower(User.email).contains(text, autoescape=True)
+                            | func.lower(User.display_name).contains(text, autoescape=True))
+    if role in ROLES:
+        query = query.where(User.role == role)
+    return list(db.session.scalars(query))
+
+
+def get_user(actor, user_id: int) -> User:
+    """One account, for an admin.
+
+    :raise Forbidden: unless the actor manages users.
+    :raise NotFound: if there is no such account.
+    """
+    from kb.services.errors import NotFound
+
+    policy.require(policy.can_manage_users(actor), "Only admins can manage users.")
+    user = db.session.get(User, user_id)
+    if user is None:
+        raise NotFound("There is no such account.")
+    return user
+
+
+def change_role(actor, user: User, role: str) -> User:
+    """Give ``user`` another role.
+
+    :raise Forbidden: unless the actor is an admin changing someone else.
+    :raise Invalid: for an unknown role.
+    """
+    policy.require(policy.can_change_role(actor, user), "Admins can change other people's roles, not their own.")
+    if role not in ROLES:
+        message = f"Role must be one of {', '.join(ROLES)}."
+        raise Invalid(message, {"role": message})
+    if role != user.role:
+        old = user.role
+        user.role = role
+        record_event(actor, "change_role", user, {"from": old, "to": role})
+    return user
+
+
+def set_active(actor, user: User, active: bool) -> User:
+    """Deactivate (cannot sign in; every session ends; stories stay) or reactivate an account.
+
+    :raise Forbidden: unless the actor is an admin acting on someone else.
+    """
+    policy.require(policy.can_deactivate_user(actor, user), "Admins can deactivate other accounts, not their own.")
+    if bool(active) != user.active:
+        user.active = bool(active)
+        if not active:
+            user.session_token = secrets.token_hex(16)
+        record_event(actor, "reactivate_user" if active else "deactivate_user", user)
+    return user

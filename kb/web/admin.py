@@ -1,0 +1,89 @@
+"""Administration under /admin/: users, roles, deactivating accounts (admins only)."""
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+
+from kb import policy
+from kb.models import ROLES
+from kb.services import users
+from kb.services.errors import Invalid
+from kb.web.hooks import actor
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+
+@bp.before_request
+def require_sign_in():
+    """Anonymous visitors sign in first; policy decides the rest."""
+    if not policy.is_signed_in(actor()):
+        return redirect(f"/account/sign-in?{urlencode({'next': request.path})}", 303 if request.method == "POST" else 302)
+    return None
+
+
+@bp.get("/")
+def index():
+    """The admin home is the user list."""
+    return redirect(url_for("admin.user_list"))
+
+
+@bp.get("/users")
+def user_list():
+    """Every account, filterable by email or name and role.
+
+    :raise 403: unless the user is an admin.
+    """
+    text, role = request.args.get("q", ""), request.args.get("role", "")
+    return render_template("admin/users.html", users=users.list_users(actor(), text, role), q=text, role=role,
+                           roles=ROLES)
+
+
+def user_page(user, errors: dict | None = None):
+    return render_template("admin/user.html", user=user, roles=ROLES, errors=errors or {}), 422 if errors else 200
+
+
+@bp.get("/users/<int:user_id>")
+def user_detail(user_id: int):
+    """One account: its role and whether it can sign in.
+
+    :raise 403: unless the user is an admin. :raise 404: if there is no such account.
+    """
+    return user_page(users.get_user(actor(), user_id))
+
+
+@bp.post("/users/<int:user_id>/role")
+def change_role(user_id: int):
+    """Give the account another role.
+
+    :raise 403: for one's own account.
+    """
+    user = users.get_user(actor(), user_id)
+    try:
+        users.change_role(actor(), user, request.form.get("role", ""))
+    except Invalid as exc:
+        return user_page(user, exc.errors)
+    flash(f"{user.email} is now {'an' if user.role == 'admin' else 'a'} {user.role}.", "success")
+    return redirect(url_for("admin.user_detail", user_id=user.id), 303)
+
+
+@bp.post("/users/<int:user_id>/deactivate")
+def deactivate(user_id: int):
+    """Stop the account signing in (its published stories stay).
+
+    :raise 403: for one's own account.
+    """
+    user = users.set_active(actor(), users.get_user(actor(), user_id), False)
+    flash(f"{user.email} can no longer sign in.", "success")
+    return redirect(url_for("admin.user_detail", user_id=user.id), 303)
+
+
+@bp.post("/users/<int:user_id>/reactivate")
+def reactivate(user_id: int):
+    """Let the account sign in again.
+
+    :raise 403: for one's own account.
+    """
+    user = users.set_active(actor(), users.get_user(actor(), user_id), True)
+    flash(f"{user.email} can sign in again.", "success")
+    return redirect(url_for("admin.user_detail", user_id=user.id), 303)
