@@ -141,3 +141,9 @@ def index_verify():
 
 def init_app(app) -> None:
     """Nothing to register: the commands live on the ``kb`` group."""
+
+
+from kb.importers.commands import export_command, import_command  # noqa: E402
+
+main.add_command(import_command)
+main.add_command(export_command)

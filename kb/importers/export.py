@@ -1,0 +1,118 @@
+"""Exporting published stories as kb JSON Lines or CSV: the formats the
+importer reads, so an export imported into an empty instance gives back the
+same stories."""
+from __future__ import annotations
+
+import csv
+import io
+import json
+from typing import Iterable, Iterator
+
+from sqlalchemy import select
+
+from kb import search
+from kb.extensions import db
+from kb.importers.formats import CSV_COLUMNS, FORMULA_START
+from kb.models import Story
+
+EXPORT_FORMATS = {"jsonl": "application/x-ndjson", "csv": "text/csv"}
+CHUNK = 200
+
+
+def published_stories(q: str = "", filters: dict | None = None) -> Iterator[Story]:
+    """Every published story, oldest first; or, with a query or filters, the
+    search's results (the same search as the search page), best first."""
+    if not (q or "").strip() and not search.clean_filters(filters):
+        query = select(Story.id).where(Story.status == "published").order_by(Story.id)
+        ids = list(db.session.scalars(query))
+    else:
+        ids = _search_ids(q, filters)
+    for start in range(0, len(ids), CHUNK):
+        chunk = ids[start:start + CHUNK]
+        rows = {s.id: s for s in db.session.scalars(select(Story).where(Story.id.in_(chunk)))}
+        yield from (rows[i] for i in chunk if i in rows and rows[i].status == "published")
+
+
+def _search_ids(q: str, filters: dict | None) -> list[int]:
+    ids, page = [], 1
+    while True:
+        found = search.search_stories(q, filters, "relevance", page, per_page=search.MAX_PER_PAGE,
+                                      statuses=("published",), snippets=False, suggest=False)
+        ids.extend(found.story_ids)
+        if page >= found.pages or not found.hits:
+            return ids
+        page += 1
+
+
+def record(story: Story) -> dict:
+    """A story in kb's JSON Lines fields (a superset of the shared corpus's fields)."""
+    source_link = next((link for link in story.links if link.rel == "source"), None)
+    return {
+        "title": story.title,
+        "slug": story.slug,
+        "kind": story.kind or "",
+        "summary": story.summary or "",
+        "body": story.body or "",
+        "url": source_link.url if source_link else "",
+        "published_on": story.published_on.isoformat() if story.published_on else "",
+        "organisations": [o.name for o in story.organisations],
+        "people": [p.name for p in story.people],
+        "place": story.place or "",
+        "sector": story.sector or "",
+        "stage": story.stage or "",
+        "evidence": story.evidence or "",
+        "links": [{"url": link.url, "title": link.title or "", "rel": link.rel, "tags": list(link.tags or [])}
+                  for link in story.links],
+        "action_areas": [{"slug": link.action_area.slug, "reason": link.reason or ""}
+                         for link in sorted(story.area_links, key=lambda link: link.action_area.position)],
+        "tags": [tag.name for tag in story.tags],
+        "related": [s.slug for s in story.related if s.status == "published"],
+        "featured": bool(story.featured),
+        "source": story.source or "kb",
+        "source_id": story.source_id or story.slug,
+    }
+
+
+def to_jsonl(stories: Iterable[Story]) -> Iterator[str]:
+    for story in stories:
+        yield json.dumps(record(story), ensure_ascii=False) + "\n"
+
+
+def _cell(value: str) -> str:
+    return "'" + value if value[:1] in FORMULA_START else value
+
+
+def _list_cell(items: list[str]) -> str:
+    return "\n".join(items) if any(";" in item for item in items) else "; ".join(items)
+
+
+def csv_row(story: Story) -> list[str]:
+    data = record(story)
+    other_links = [link for link in data["links"] if link["url"] != data["url"] or link["rel"] != "source"]
+    values = {
+        **{key: data[key] for key in CSV_COLUMNS if isinstance(data.get(key), str)},
+        "organisations": _list_cell(data["organisations"]),
+        "people": _list_cell(data["people"]),
+        "tags": _list_cell(data["tags"]),
+        "action_areas": "; ".join(area["slug"] for area in data["action_areas"]),
+        "links": "\n".join(f"{link['url']} {link['title']}".strip() for link in other_links),
+    }
+    return [_cell(values.get(column, "")) for column in CSV_COLUMNS]
+
+
+def to_csv(stories: Iterable[Story]) -> Iterator[str]:
+    """The CSV header, then one row a story (see docs/import-formats.md)."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(CSV_COLUMNS)
+    for story in stories:
+        writer.writerow(csv_row(story))
+        yield buffer.getvalue()
+        buffer.seek(0)
+        buffer.truncate()
+    yield buffer.getvalue()
+
+
+def export(fmt: str, stories: Iterable[Story]) -> Iterator[str]:
+    """The stories as ``fmt`` (jsonl or csv), a piece at a time."""
+    return to_jsonl(stories) if fmt == "jsonl" else to_csv(stories)

@@ -1,0 +1,515 @@
+"""Reading import files: each format becomes rows of story fields in the
+domain's field names, each row with the line it came from.
+
+A parser never raises for a bad row: the row carries its error instead, so the
+good rows around it still go in. A file that is not of the format at all raises
+``FileProblem``. docs/import-formats.md describes every format.
+"""
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import re
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from html.parser import HTMLParser
+
+from kb.models import KINDS, STAGES
+from kb.services.stories import normalise_url
+
+FORMATS = {
+    "jsonl": "kb JSON Lines",
+    "csv": "CSV with a header row",
+    "bookmarks": "Netscape bookmark HTML (browsers, Delicious, Pinboard)",
+    "pinboard": "Pinboard JSON",
+}
+MAX_TAG_LENGTH = 100
+LIST_FIELDS = ("organisations", "people", "tags", "suggested_tags", "suggested_areas", "related")
+TEXT_FIELDS = ("title", "kind", "summary", "body", "place", "sector", "stage", "evidence",
+               "source", "source_id", "url", "published_on")
+# Fields kb's own export writes that an import reads but does not take over.
+IGNORED_FIELDS = ("id", "slug", "status", "page_url", "api_url", "attachments", "created_at", "updated_at",
+                  "review_note", "first_published_at")
+ALIASES = {"organisation": "organisations", "organization": "organisations", "organizations": "organisations",
+           "date": "published_on", "person": "people", "tag": "tags", "author": "people", "authors": "people",
+           "description": "summary", "link": "url", "href": "url", "action_area": "action_areas",
+           "areas": "action_areas"}
+KIND_SYNONYMS = {
+    "case": "case_study", "project": "case_study", "case study": "case_study", "casestudy": "case_study",
+    "blog": "blog_post", "post": "blog_post", "blog post": "blog_post", "article": "blog_post",
+    "bookmark": "link", "camp write-up": "camp_writeup", "camp writeup": "camp_writeup",
+    "unconference": "camp_writeup", "presentation": "talk", "video": "talk", "reading list": "reading_list",
+}
+
+
+class FileProblem(ValueError):
+    """The whole file cannot be read as the format asked for."""
+
+
+@dataclass
+class Row:
+    """One record of an import file: its fields, or why it cannot be used."""
+
+    line: int
+    fields: dict = field(default_factory=dict)
+    error: str = ""
+    skip: str = ""
+    warnings: list[str] = field(default_factory=list)
+    label: str = ""
+
+    @property
+    def where(self) -> str:
+        return f"line {self.line}" + (f", {self.label}" if self.label else "")
+
+
+# Decoding ---------------------------------------------------------------------------
+
+def decode(data: bytes, warnings: list[str]) -> str:
+    """The file's text: UTF-8 (with or without a byte order mark), else Windows-1252 with a warning."""
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        text = data.decode("cp1252", errors="replace")
+        warnings.append("The file is not UTF-8; it was read as Windows-1252. Check accented letters.")
+    if "\x00" in text:
+        text = text.replace("\x00", "")
+        warnings.append("The file held NUL characters; they were removed.")
+    return text
+
+
+def detect_format(filename: str, data: bytes) -> str:
+    """The format a file is in, from its name and then its first bytes.
+
+    :raise FileProblem: if it looks like none of them.
+    """
+    name = (filename or "").lower()
+    for suffix, fmt in ((".jsonl", "jsonl"), (".ndjson", "jsonl"), (".csv", "csv"), (".tsv", "csv"),
+                        (".html", "bookmarks"), (".htm", "bookmarks")):
+        if name.endswith(suffix):
+            return fmt
+    head = data[:4096].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    if head.startswith(b"<!doctype netscape") or head.startswith(b"<"):
+        return "bookmarks"
+    if head.startswith(b"["):
+        return "pinboard"
+    if head.startswith(b"{"):
+        return "jsonl"
+    if b"," in head or b";" in head or b"\t" in head:
+        return "csv"
+    raise FileProblem("Cannot tell the file's format: choose one.")
+
+
+def parse(fmt: str, data: bytes, *, include_private: bool = False) -> tuple[list[Row], list[str]]:
+    """The rows of an import file and warnings about the whole file.
+
+    :raise FileProblem: if the file is not of format ``fmt``.
+    """
+    warnings: list[str] = []
+    text = decode(data, warnings)
+    if not text.strip():
+        raise FileProblem("The file is empty.")
+    if fmt == "jsonl":
+        rows = parse_jsonl(text)
+    elif fmt == "csv":
+        rows = parse_csv(text, warnings)
+    elif fmt == "bookmarks":
+        rows = parse_bookmarks(text, include_private=include_private)
+    elif fmt == "pinboard":
+        rows = parse_pinboard(text, include_private=include_private)
+    else:
+        raise FileProblem(f"Unknown format “{fmt}”: use one of {', '.join(FORMATS)}.")
+    return rows, warnings
+
+
+# Shared field cleaning ------------------------------------------------------------------
+
+def _split_list(value: str, separators: str = ";") -> list[str]:
+    if "\n" in value:
+        parts = value.splitlines()
+    else:
+        parts = re.split(f"[{re.escape(separators)}]", value)
+    return [part.strip() for part in parts if part.strip()]
+
+
+def _as_text(name: str, value, problems: list[str]) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+        problems.append(f"{name} must be text")
+        return ""
+    return str(value)
+
+
+def _as_list(name: str, value, problems: list[str], separators: str = ";") -> list:
+    if value is None or value == "":
+        return []
+    if isinstance(value, str):
+        return _split_list(value, separators)
+    if isinstance(value, list) and all(isinstance(item, (str, int, float)) and not isinstance(item, bool)
+                                      for item in value):
+        return [str(item) for item in value]
+    problems.append(f"{name} must be a list of text")
+    return []
+
+
+def kind_of(value: str) -> str:
+    """A kind from its key, its label or a common synonym ("case", "project", "bookmark")."""
+    text = " ".join(value.replace("_", " ").replace("-", " ").split()).lower()
+    for key, label in KINDS.items():
+        if text in (key.replace("_", " "), label.lower()):
+            return key
+    return KIND_SYNONYMS.get(text, value)
+
+
+def stage_of(value: str) -> str:
+    text = value.strip().lower()
+    return text if text in STAGES else value
+
+
+def _links(value, problems: list[str]) -> list[dict]:
+    if value is None or value == "":
+        return []
+    if isinstance(value, str):
+        value = value.splitlines()
+    if not isinstance(value, list):
+        problems.append("links must be a list")
+        return []
+    links = []
+    for item in value:
+        if isinstance(item, str):
+            url, _, title = item.strip().partition(" ")
+            item = {"url": url, "title": title.strip()}
+        if not isinstance(item, dict) or not isinstance(item.get("url", ""), str):
+            problems.append("each link must be an object with a url")
+            continue
+        tags = _as_list("link tags", item.get("tags"), problems, " ,")
+        links.append({"url": item.get("url", ""), "title": _as_text("link title", item.get("title"), problems),
+                      "rel": _as_text("link rel", item.get("rel"), problems) or "related", "tags": tags})
+    return links
+
+
+def _action_areas(value, problems: list[str]) -> list:
+    if isinstance(value, str):
+        return _split_list(value, ",; ")
+    if isinstance(value, list) and all(isinstance(item, (str, dict)) for item in value):
+        return [item if isinstance(item, str) else {"slug": str(item.get("slug", "")),
+                                                     "reason": str(item.get("reason") or "")}
+                for item in value]
+    if value is not None:
+        problems.append("action_areas must be a list of action area slugs")
+    return []
+
+
+def story_fields(record: dict, warnings: list[str]) -> tuple[dict, list[str]]:
+    """A record in kb's field names (or the corpus's: url, organisation, date)
+    as the fields create_story takes, and the problems that make it unusable."""
+    problems: list[str] = []
+    fields: dict = {}
+    for raw_key, value in record.items():
+        key = ALIASES.get(str(raw_key).strip().lower().replace(" ", "_"), str(raw_key).strip().lower().replace(" ", "_"))
+        if key in TEXT_FIELDS:
+            fields[key] = _as_text(key, value, problems).strip()
+        elif key in LIST_FIELDS:
+            fields[key] = fields.get(key, []) + _as_list(key, value, problems)
+        elif key == "links":
+            fields["links"] = _links(value, problems)
+        elif key == "action_areas":
+            fields["action_areas"] = _action_areas(value, problems)
+        elif key == "featured":
+            fields["featured"] = value in (True, 1, "1", "true", "yes", "True")
+        elif key not in IGNORED_FIELDS and value not in (None, "", []):
+            warnings.append(f"ignored the field “{raw_key}”")
+    if fields.get("kind"):
+        fields["kind"] = kind_of(fields["kind"])
+    if fields.get("stage"):
+        fields["stage"] = stage_of(fields["stage"])
+    url = fields.pop("url", "")
+    if url:
+        links = fields.setdefault("links", [])
+        if not any(link["url"] == url for link in links):
+            links.insert(0, {"url": url, "title": fields.get("title", "") or url, "rel": "source", "tags": []})
+    long_tags = [t for t in fields.get("tags", []) if len(t) > MAX_TAG_LENGTH]
+    if long_tags:
+        warnings.append(f"left out {len(long_tags)} tag(s) longer than {MAX_TAG_LENGTH} characters")
+        fields["tags"] = [t for t in fields["tags"] if len(t) <= MAX_TAG_LENGTH]
+    return fields, problems
+
+
+def content_id(fields: dict) -> str:
+    """A stable id for a record that has neither a source id nor a URL, so that
+    importing the same file twice still finds it the second time."""
+    key = "\x1f".join([fields.get("title", "").casefold(), fields.get("summary", "").casefold(),
+                       str(fields.get("published_on") or "")])
+    return "sha1:" + hashlib.sha1(key.encode("utf-8")).hexdigest()
+
+
+def _row_from_record(line: int, record, label: str = "") -> Row:
+    if not isinstance(record, dict):
+        return Row(line, error="not a JSON object", label=label)
+    row = Row(line, label=label)
+    row.fields, problems = story_fields(record, row.warnings)
+    if problems:
+        row.error = "; ".join(dict.fromkeys(problems))
+    return row
+
+
+# kb JSON Lines ---------------------------------------------------------------------------------
+
+def parse_jsonl(text: str) -> list[Row]:
+    """One JSON object a line; blank lines are passed over."""
+    rows = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except ValueError as exc:
+            rows.append(Row(number, error=f"not valid JSON ({exc.msg} at column {exc.colno})"))
+            continue
+        rows.append(_row_from_record(number, record))
+    if rows and all(row.error.startswith("not valid JSON") for row in rows):
+        raise FileProblem("No line of the file is a JSON object: is it JSON Lines?")
+    return rows
+
+
+# CSV -----------------------------------------------------------------------------------------------
+
+CSV_COLUMNS = ("title", "kind", "summary", "body", "url", "published_on", "organisations", "people", "place",
+               "sector", "stage", "evidence", "tags", "action_areas", "links", "source", "source_id")
+# A spreadsheet runs a cell that starts with one of these as a formula; exports
+# put an apostrophe before it, and imports take that apostrophe off again.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def unescape_cell(value: str) -> str:
+    if value.startswith("'") and value[1:2] and value[1] in "=+-@\t\r":
+        return value[1:]
+    return value
+
+
+def _sniff_dialect(header: str):
+    counts = {sep: header.count(sep) for sep in (",", ";", "\t")}
+    delimiter = max(counts, key=counts.get)
+    return delimiter if counts[delimiter] else ","
+
+
+def parse_csv(text: str, warnings: list[str]) -> list[Row]:
+    """A header row naming columns (see CSV_COLUMNS), then one story a row.
+    Lists inside a cell are separated by semicolons or line breaks.
+
+    :raise FileProblem: if there is no title column.
+    """
+    csv.field_size_limit(10 * 1024 * 1024)
+    first_line = text.split("\n", 1)[0]
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=_sniff_dialect(first_line))
+    try:
+        header = next(reader)
+    except (StopIteration, csv.Error) as exc:
+        raise FileProblem(f"The header row cannot be read: {exc}") from None
+    columns = [ALIASES.get(h.strip().lower().replace(" ", "_"), h.strip().lower().replace(" ", "_")) for h in header]
+    if "title" not in columns:
+        raise FileProblem("The header row has no “title” column. "
+                          f"Columns kb reads: {', '.join(CSV_COLUMNS)}.")
+    unknown = [h for h, c in zip(header, columns) if c not in CSV_COLUMNS and c not in LIST_FIELDS
+               and c not in IGNORED_FIELDS and c != "featured"]
+    if unknown:
+        warnings.append(f"Columns kb does not read were left out: {', '.join(unknown)}.")
+    rows = []
+    while True:
+        line = reader.line_num + 1
+        try:
+            cells = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as exc:
+            rows.append(Row(line, error=f"the row cannot be read as CSV ({exc})"))
+            continue
+        if not any(cell.strip() for cell in cells):
+            continue
+        if len(cells) > len(columns):
+            rows.append(Row(line, error=f"the row has {len(cells)} cells but the header has {len(columns)}"))
+            continue
+        record = {}
+        for column, cell in zip(columns, cells):
+            if column in CSV_COLUMNS or column in LIST_FIELDS or column == "featured":
+                cell = unescape_cell(cell)
+                record[column] = _split_list(cell) if column in LIST_FIELDS else cell
+        rows.append(_row_from_record(line, record))
+    return rows
+
+
+# Netscape bookmark HTML ---------------------------------------------------------------------------
+
+def bookmark_date(value: str) -> str | None:
+    """A Unix time in seconds (or milliseconds, or microseconds) as YYYY-MM-DD, or None."""
+    try:
+        stamp = int(str(value).strip())
+    except ValueError:
+        return None
+    for scale in (1, 1_000, 1_000_000):
+        if stamp / scale < 32_503_680_000:  # before the year 3000
+            try:
+                return datetime.fromtimestamp(stamp / scale, tz=timezone.utc).date().isoformat()
+            except (OverflowError, OSError, ValueError):
+                return None
+    return None
+
+
+def title_from_url(url: str) -> str:
+    text = re.sub(r"^[a-z][a-z0-9+.-]*://", "", url.strip(), flags=re.I).rstrip("/")
+    return text[:300] or "Untitled bookmark"
+
+
+def bookmark_row(line: int, *, url: str, title: str, note: str, tags: list[str], day: str | None,
+                 source: str, source_id: str = "", label: str = "") -> Row:
+    """A bookmark as a story of kind link, whose source link is the bookmark."""
+    row = Row(line, label=label)
+    url = url.strip()
+    if not url:
+        row.error = "the bookmark has no address"
+        return row
+    title = " ".join(title.split()) or title_from_url(url)
+    summary = " ".join(note.split())
+    row.fields = {
+        "title": title[:300],
+        "kind": "link",
+        "summary": summary or title[:1000],
+        "links": [{"url": url, "title": title[:500], "rel": "source", "tags": []}],
+        "tags": [t for t in tags if len(t) <= MAX_TAG_LENGTH],
+        "source": source,
+        "source_id": source_id or normalise_url(url)[:300],
+    }
+    if day:
+        row.fields["published_on"] = day
+    return row
+
+
+class _BookmarkParser(HTMLParser):
+    def __init__(self, include_private: bool):
+        super().__init__(convert_charrefs=True)
+        self.include_private = include_private
+        self.items: list[dict] = []
+        self.current: dict | None = None
+        self.in_anchor = False
+        self.note_for: dict | None = None
+
+    def handle_starttag(self, tag, attrs):
+        tag = tag.lower()
+        if tag == "a":
+            attributes = {k.lower(): (v or "") for k, v in attrs}
+            self.current = {"line": self.getpos()[0], "attrs": attributes, "title": [], "note": []}
+            self.items.append(self.current)
+            self.in_anchor = True
+            self.note_for = None
+        elif tag == "dd" and self.items:
+            self.note_for = self.items[-1]
+        elif tag in ("dt", "dl", "h3"):
+            self.note_for = None
+        elif tag == "br" and self.note_for is not None:
+            self.note_for["note"].append("\n")
+
+    def handle_endtag(self, tag):
+        if tag.lower() == "a":
+            self.in_anchor = False
+        elif tag.lower() in ("dl", "dd"):
+            self.note_for = None
+
+    def handle_data(self, data):
+        if self.in_anchor and self.current is not None:
+            self.current["title"].append(data)
+        elif self.note_for is not None:
+            self.note_for["note"].append(data)
+
+
+def parse_bookmarks(text: str, *, include_private: bool = False) -> list[Row]:
+    """<DT><A HREF ADD_DATE TAGS PRIVATE>title</A> with an optional <DD>note.
+    Private bookmarks are skipped unless ``include_private``.
+
+    :raise FileProblem: if the file holds no bookmark at all.
+    """
+    parser = _BookmarkParser(include_private)
+    parser.feed(text)
+    parser.close()
+    if not parser.items:
+        raise FileProblem("The file holds no bookmarks (<A HREF=...> entries): is it a bookmark export?")
+    rows = []
+    for item in parser.items:
+        attrs = item["attrs"]
+        if attrs.get("private", "0").strip() not in ("", "0") and not include_private:
+            rows.append(Row(item["line"], skip="private bookmark (import with private bookmarks to include it)",
+                            fields={"title": "".join(item["title"]).strip()}))
+            continue
+        row = bookmark_row(
+            item["line"], url=attrs.get("href", ""), title="".join(item["title"]), note="".join(item["note"]),
+            tags=[t.strip() for t in attrs.get("tags", "").split(",") if t.strip()],
+            day=bookmark_date(attrs.get("add_date", "")), source="bookmarks",
+        )
+        if attrs.get("add_date") and bookmark_date(attrs["add_date"]) is None:
+            row.warnings.append(f"ADD_DATE “{attrs['add_date'][:40]}” is not a time; the date was left empty")
+        rows.append(row)
+    return rows
+
+
+# Pinboard JSON -------------------------------------------------------------------------------------
+
+def _json_items(text: str):
+    """(line, item number, value) for each element of a top-level JSON array."""
+    decoder = json.JSONDecoder()
+    index = len(text) - len(text.lstrip())
+    if not text.startswith("[", index):
+        raise FileProblem("Pinboard JSON is a list of bookmarks in [ ]: this file does not start with [.")
+    index += 1
+    number = 0
+    while True:
+        while index < len(text) and text[index] in " \t\r\n,":
+            index += 1
+        if index >= len(text):
+            raise FileProblem("The JSON list is not closed with ].")
+        if text[index] == "]":
+            return
+        number += 1
+        line = text.count("\n", 0, index) + 1
+        try:
+            value, index = decoder.raw_decode(text, index)
+        except ValueError as exc:
+            raise FileProblem(f"Bookmark {number} (line {line}) is not valid JSON: {exc.msg}; "
+                              "the file cannot be read past it.") from None
+        yield line, number, value
+
+
+def parse_pinboard(text: str, *, include_private: bool = False) -> list[Row]:
+    """Pinboard's JSON export: a list of {href, description, extended, tags,
+    time, shared, toread, hash}. Bookmarks not shared are skipped unless ``include_private``."""
+    rows = []
+    for line, number, item in _json_items(text):
+        label = f"bookmark {number}"
+        if not isinstance(item, dict):
+            rows.append(Row(line, error="not a JSON object", label=label))
+            continue
+        problems: list[str] = []
+        url = _as_text("href", item.get("href"), problems)
+        title = _as_text("description", item.get("description"), problems)
+        note = _as_text("extended", item.get("extended"), problems)
+        tags = _as_list("tags", item.get("tags"), problems, " ")
+        if problems:
+            rows.append(Row(line, error="; ".join(problems), label=label))
+            continue
+        if str(item.get("shared", "yes")).lower() in ("no", "false", "0") and not include_private:
+            rows.append(Row(line, skip="private bookmark (import with private bookmarks to include it)",
+                            fields={"title": title}, label=label))
+            continue
+        day = None
+        warnings = []
+        if item.get("time"):
+            try:
+                day = datetime.fromisoformat(str(item["time"]).replace("Z", "+00:00")).date().isoformat()
+            except ValueError:
+                warnings.append(f"time “{str(item['time'])[:40]}” is not a date; the date was left empty")
+        source_id = item.get("hash") if isinstance(item.get("hash"), str) else ""
+        row = bookmark_row(line, url=url, title=title, note=note, tags=tags, day=day, source="pinboard",
+                           source_id=source_id, label=label)
+        row.warnings.extend(warnings)
+        rows.append(row)
+    return rows

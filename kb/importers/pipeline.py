@@ -1,0 +1,232 @@
+"""The one import pipeline: parse -> validate -> services, row by row.
+
+Every row is its own unit (a SAVEPOINT): a row that fails is rolled back and
+reported with its line and reason, and never takes the good rows with it.
+Rows are committed in batches through ``kb.database.commit`` so the search
+index follows. A dry run does everything and then rolls it all back.
+"""
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from typing import Callable
+
+from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
+
+from kb import database, policy
+from kb.extensions import db
+from kb.importers.formats import Row, content_id, parse
+from kb.importers.report import Report
+from kb.services import stories, taxonomy
+from kb.services.errors import DomainError, Forbidden, Invalid
+from kb.services.stories import normalise_url
+
+log = logging.getLogger(__name__)
+
+STATUSES = ("draft", "submitted", "published")
+BATCH_SIZE = 200
+MAX_SUMMARY = stories.TEXT_FIELDS["summary"]
+
+
+class KnownStories:
+    """What kb already holds, to skip records imported before: by (source,
+    source id), and by normalised source URL."""
+
+    def __init__(self):
+        self.by_source: dict[tuple[str, str], str] = {}
+        self.by_url: dict[str, list[tuple[str, str, str]]] = defaultdict(list)
+        self.slugs: set[str] = set()
+        for source, source_id, slug, url in stories.source_keys():
+            self.slugs.add(slug)
+            if source_id:
+                self.by_source[(source, source_id)] = slug
+            if url:
+                self.by_url[normalise_url(url)].append((source, source_id, slug))
+
+    def duplicate_of(self, fields: dict) -> str | None:
+        """The slug of the story this record repeats, or None.
+
+        A record repeats a story with the same source and source id, or one whose
+        source link is the same page, unless the same source gives the two
+        different ids (one report can describe several cases).
+        """
+        source, source_id = fields.get("source", ""), fields.get("source_id", "")
+        if source_id and (source, source_id) in self.by_source:
+            return self.by_source[(source, source_id)]
+        if source == "kb" and source_id in self.slugs:
+            return source_id
+        for url in source_urls(fields):
+            for known_source, known_id, slug in self.by_url.get(normalise_url(url), []):
+                if known_source == source and known_id and source_id and known_id != source_id:
+                    continue
+                return slug
+        return None
+
+    def add(self, fields: dict, slug: str) -> None:
+        source, source_id = fields.get("source", ""), fields.get("source_id", "")
+        self.slugs.add(slug)
+        if source_id:
+            self.by_source[(source, source_id)] = slug
+        for url in source_urls(fields):
+            self.by_url[normalise_url(url)].append((source, source_id, slug))
+
+
+def source_urls(fields: dict) -> list[str]:
+    return [link["url"] for link in fields.get("links") or [] if link.get("rel") == "source" and link.get("url")]
+
+
+# Validate ------------------------------------------------------------------------------------
+
+def prepare(actor, row: Row, fmt: str) -> dict:
+    """The row's fields ready for the services: identity, a summary that fits,
+    and tags through the vocabulary (suggestions only, for those who may not tag).
+
+    :raise Invalid: if the row cannot become a story.
+    """
+    fields = dict(row.fields)
+    if not fields.get("title", "").strip():
+        raise Invalid("The record has no title.", {"title": "Enter a title."})
+    if not fields.get("source"):
+        fields["source"] = fmt
+    if not fields.get("source_id"):
+        urls = source_urls(fields)
+        fields["source_id"] = normalise_url(urls[0])[:300] if urls else content_id(fields)
+    summary = fields.get("summary", "")
+    if len(summary) > MAX_SUMMARY:
+        fields["summary"] = summary[: MAX_SUMMARY - 1].rsplit(" ", 1)[0].rstrip(" ,.;:") + "…"
+        row.warnings.append(f"summary shortened to {MAX_SUMMARY:,} characters")
+    _vocabulary(actor, fields, row)
+    return fields
+
+
+def _vocabulary(actor, fields: dict, row: Row) -> None:
+    tags, suggested = [], list(fields.get("suggested_tags") or [])
+    for name in fields.get("tags") or []:
+        tag = taxonomy.find_tag(name)
+        if tag is not None:
+            tags.append(tag.name)
+        elif policy.can_create_tag(actor):
+            tags.append(name)
+        else:
+            suggested.append(name)
+    if not policy.can_curate_story(actor):
+        suggested = tags + suggested
+        tags = []
+        areas = [a if isinstance(a, str) else a.get("slug", "") for a in fields.pop("action_areas", None) or []]
+        fields["suggested_areas"] = list(fields.get("suggested_areas") or []) + areas
+        for field in ("featured", "related"):
+            if fields.pop(field, None):
+                row.warnings.append(f"{field} left out: only curators set it")
+    if "tags" in fields or tags:
+        fields["tags"] = tags
+    if suggested:
+        fields["suggested_tags"] = list(dict.fromkeys(suggested))
+
+
+# Services ------------------------------------------------------------------------------------------
+
+def save(actor, fields: dict, status: str, fmt: str):
+    """Create the story and move it to ``status``, through the services."""
+    story = stories.create_story(actor, fields, reason=f"Imported ({fmt})")
+    if status in ("submitted", "published"):
+        stories.submit_story(actor, story)
+    if status == "published":
+        stories.publish_story(actor, story)
+    return story
+
+
+def _reason(exc: DomainError) -> str:
+    if exc.errors:
+        return "; ".join(f"{field}: {message}" for field, message in exc.errors.items())
+    return exc.message or "not accepted"
+
+
+def _open_transaction() -> None:
+    """Make sure a real transaction is open before the first SAVEPOINT.
+
+    Python's sqlite3 module opens a transaction only before a data change, so a
+    SAVEPOINT issued first would be the outermost one, and releasing it would
+    commit: a dry run would keep its rows. A change that changes nothing opens it.
+    """
+    if db.session.get_bind().dialect.name == "sqlite":
+        db.session.execute(text("DELETE FROM index_changes WHERE 1 = 0"))
+
+
+def import_rows(actor, rows: list[Row], fmt: str, *, status: str = "submitted", dry_run: bool = False,
+                app=None, progress: Callable[[int], None] | None = None, report: Report | None = None) -> Report:
+    """Turn rows into stories as ``actor``; returns the report (imported, skipped, failed).
+
+    Commits every BATCH_SIZE rows and at the end (through ``database.commit(app)``),
+    or rolls everything back for a dry run.
+
+    :raise Forbidden: if ``status`` is published and the actor may not publish imports.
+    :raise Invalid: if ``status`` is not draft, submitted or published.
+    """
+    if status not in STATUSES:
+        raise Invalid(f"Status must be one of {', '.join(STATUSES)}.", {"status": "Choose a status."})
+    if status == "published" and not policy.can_publish_imported(actor):
+        raise Forbidden("Only curators can import stories as published.")
+    policy.require(policy.can_create_story(actor), "Sign in to import stories.")
+    report = report or Report(fmt=fmt, status=status, dry_run=dry_run)
+    known = KnownStories()
+    _open_transaction()
+    for done, row in enumerate(rows, start=1):
+        _import_row(actor, row, fmt, status, known, report)
+        if progress:
+            progress(1)
+        if not dry_run and app is not None and done % BATCH_SIZE == 0:
+            database.commit(app)
+            _open_transaction()
+    if dry_run:
+        database.rollback()
+    elif app is not None:
+        database.commit(app)
+    return report
+
+
+def _import_row(actor, row: Row, fmt: str, status: str, known: KnownStories, report: Report) -> None:
+    title = str(row.fields.get("title", ""))[:300]
+    if row.error:
+        report.failed(row, title, row.error)
+        return
+    if row.skip:
+        report.skipped(row, title, row.skip)
+        return
+    try:
+        fields = prepare(actor, row, fmt)
+        duplicate = known.duplicate_of(fields)
+        if duplicate:
+            report.skipped(row, title, "already in kb", duplicate)
+            return
+        with db.session.begin_nested():
+            story = save(actor, fields, status, fmt)
+        known.add(fields, story.slug)
+        report.imported(row, story.title, story.slug)
+    except DomainError as exc:
+        _after_rollback()
+        report.failed(row, title, _reason(exc))
+    except SQLAlchemyError as exc:
+        _after_rollback()
+        log.warning("Import row at %s could not be saved: %s", row.where, exc)
+        report.failed(row, title, "the database refused the record (a value may be too long)")
+
+
+def _after_rollback() -> None:
+    # Rolling back to the savepoint also released the change log's advisory lock
+    # if this row took it, so the next row must take it again.
+    db.session.info.pop("kb_log_locked", None)
+
+
+def import_file(actor, data: bytes, fmt: str, *, status: str = "submitted", dry_run: bool = False,
+                include_private: bool = False, app=None, progress=None, on_rows=None) -> Report:
+    """Parse ``data`` as ``fmt`` and import its rows; see ``import_rows``.
+
+    :raise FileProblem: if the file is not of that format at all.
+    """
+    rows, warnings = parse(fmt, data, include_private=include_private)
+    report = Report(fmt=fmt, status=status, dry_run=dry_run, file_warnings=warnings)
+    if on_rows:
+        on_rows(len(rows))
+    return import_rows(actor, rows, fmt, status=status, dry_run=dry_run, app=app, progress=progress,
+                       report=report)
