@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -36,6 +37,9 @@ def defaults(instance: Path) -> dict:
         "RATELIMIT_STORAGE_URI": "memory://",
         "RATELIMIT_ENABLED": True,
         "SIGN_IN_LIMIT": "10 per 15 minutes",
+        # Failed sign-ins from one address (an office may share one, so higher than per account).
+        "SIGN_IN_ADDRESS_LIMIT": "50 per 15 minutes",
+        "REMEMBER_COOKIE_DURATION": timedelta(days=30),
         "INDEX_WRITE_TIMEOUT": 30.0,
         "SEARCH_SYNC_ON_START": True,
     }

@@ -42,6 +42,23 @@ def get_story(viewer, slug: str) -> Story:
     return story
 
 
+def get_own_story(actor, slug: str) -> Story:
+    """The story at ``slug`` if ``actor`` submitted it; NotFound otherwise, so that
+    nobody learns which drafts of others exist."""
+    story = db.session.scalar(select(Story).where(Story.slug == slug))
+    if story is None or not policy.is_owner(actor, story):
+        raise NotFound("You have no story at this address.")
+    return story
+
+
+def own_stories(actor) -> list[Story]:
+    """Every story ``actor`` submitted, most recently changed first."""
+    if not policy.is_signed_in(actor) or getattr(actor, "id", None) is None:
+        return []
+    query = select(Story).where(Story.submitted_by_id == actor.id).order_by(Story.updated_at.desc(), Story.id.desc())
+    return list(db.session.scalars(query))
+
+
 def get_story_by_id(viewer, story_id: int) -> Story:
     story = db.session.get(Story, story_id)
     if story is None or not policy.can_view_story(viewer, story):
@@ -267,10 +284,20 @@ def _change_status(actor, story: Story, status: str, action: str, note: str = ""
     return story
 
 
-def check_complete(story: Story) -> None:
-    """Raise Invalid unless the story has what review needs."""
+def review_errors(fields: dict) -> dict[str, str]:
+    """What a story with these fields lacks before review, as {field: message}:
+    a title, a kind, a summary, and at least one link if it is a link or a reading list."""
     errors: dict[str, str] = {}
-    _check_complete({"title": story.title, "kind": story.kind, "summary": story.summary}, errors)
+    _check_complete(fields, errors)
+    if fields.get("kind") in ("link", "reading_list") and not fields.get("links"):
+        errors.setdefault("links", "Add at least one link: a link or a reading list is made of links.")
+    return errors
+
+
+def check_complete(story: Story) -> None:
+    """Raise Invalid unless the story has what review needs (see ``review_errors``)."""
+    errors = review_errors({"title": story.title, "kind": story.kind, "summary": story.summary,
+                            "links": list(story.links)})
     if errors:
         raise Invalid("The story is not ready for review yet.", errors)
 

@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import secrets
+from functools import lru_cache
+from pathlib import Path
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -14,6 +16,8 @@ from kb.services.audit import record_event
 from kb.services.errors import Invalid
 
 MIN_PASSWORD_LENGTH = 10
+MAX_PASSWORD_LENGTH = 1000
+COMMON_PASSWORDS = Path(__file__).resolve().parent.parent / "passwords" / "common.txt"
 _hasher = PasswordHasher()
 
 
@@ -21,9 +25,32 @@ def normalise_email(email: str) -> str:
     return (email or "").strip().lower()
 
 
-def check_password_strength(password: str, field: str = "password") -> None:
-    if len(password or "") < MIN_PASSWORD_LENGTH:
-        message = f"Password must be {MIN_PASSWORD_LENGTH} characters or more."
+@lru_cache(maxsize=1)
+def common_passwords() -> frozenset[str]:
+    """The list of passwords too common to allow, lower case."""
+    lines = COMMON_PASSWORDS.read_text(encoding="utf-8").splitlines()
+    return frozenset(line.strip().lower() for line in lines if line.strip() and not line.startswith("#"))
+
+
+def password_problem(password: str, *, email: str = "") -> str | None:
+    """Why ``password`` cannot be used, or None if it can."""
+    password = password or ""
+    if len(password) < MIN_PASSWORD_LENGTH:
+        return f"Password must be {MIN_PASSWORD_LENGTH} characters or more."
+    if len(password) > MAX_PASSWORD_LENGTH:
+        return f"Password must be {MAX_PASSWORD_LENGTH} characters or fewer."
+    folded = password.strip().lower()
+    if folded in common_passwords() or len(set(folded)) < 3:
+        return "Password is too common: choose one that would be hard to guess, such as three random words."
+    if email and folded in (normalise_email(email), normalise_email(email).split("@")[0]):
+        return "Password must not be your email address."
+    return None
+
+
+def check_password_strength(password: str, field: str = "password", *, email: str = "") -> None:
+    """Raise Invalid({field: message}) if the password is too short, too long or too common."""
+    message = password_problem(password, email=email)
+    if message:
         raise Invalid(message, {field: message})
 
 
@@ -44,7 +71,7 @@ def create_user(actor, email: str, password: str, *, display_name: str = "", rol
     if role not in ROLES:
         errors["role"] = f"Role must be one of {', '.join(ROLES)}."
     try:
-        check_password_strength(password)
+        check_password_strength(password, email=email)
     except Invalid as exc:
         errors.update(exc.errors)
     if errors:
@@ -86,10 +113,55 @@ def authenticate(email: str, password: str) -> User | None:
 
 
 def set_password(actor, user: User, password: str) -> None:
+    """Set a new password and end every other session of ``user``.
+
+    :raise Forbidden: unless the actor is the user or an admin.
+    :raise Invalid: if the password is too weak.
+    """
     policy.require(policy.is_admin(actor) or getattr(actor, "id", None) == user.id)
-    check_password_strength(password)
+    check_password_strength(password, email=user.email)
     user.password_hash = _hasher.hash(password)
     user.session_token = secrets.token_hex(16)
+
+
+def change_password(actor, current_password: str, new_password: str) -> User:
+    """The signed-in user changes their own password, proving they know the current one.
+
+    Every other session and remember-me cookie of theirs stops working.
+
+    :raise Forbidden: if nobody is signed in.
+    :raise Invalid: with ``current_password`` or ``new_password`` errors.
+    """
+    policy.require(policy.can_manage_own_account(actor), "Sign in to change your password.")
+    user = db.session.get(User, actor.id)
+    errors = {}
+    if not verify_password(user, current_password):
+        errors["current_password"] = "Your current password is not right."
+    problem = password_problem(new_password, email=user.email)
+    if problem:
+        errors["new_password"] = problem
+    elif new_password == current_password:
+        errors["new_password"] = "Your new password must be different from your current one."
+    if errors:
+        raise Invalid("There is a problem with the password.", errors)
+    set_password(actor, user, new_password)
+    record_event(actor, "change_password", user)
+    return user
+
+
+def update_account(actor, display_name: str) -> User:
+    """The signed-in user changes the name shown with their stories.
+
+    :raise Invalid: if the name is empty or longer than 200 characters.
+    """
+    policy.require(policy.can_manage_own_account(actor), "Sign in to change your account.")
+    name = " ".join((display_name or "").split())
+    if not name or len(name) > 200:
+        message = "Enter your name, in 200 characters or fewer."
+        raise Invalid(message, {"display_name": message})
+    user = db.session.get(User, actor.id)
+    user.display_name = name
+    return user
 
 
 def load_user(user_id: str) -> User | None:

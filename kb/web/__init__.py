@@ -10,6 +10,10 @@ def init_app(app: Flask) -> None:
     hooks.init_app(app)
     errors.init_app(app)
     app.register_blueprint(public.bp)
+    from kb.web import auth, contribute
+
+    app.register_blueprint(auth.bp)
+    app.register_blueprint(contribute.bp)
     from kb.web import admin, curate
 
     app.register_blueprint(curate.bp)

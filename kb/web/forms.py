@@ -1,0 +1,331 @@
+"""WTForms forms: they check the shape of what was sent and translate it into
+the services' dict of domain field names (and back, from a story, for editing).
+Business rules (what a story needs before review, who may do what) stay in the
+services; ``add_errors`` puts the services' per-field messages on the form.
+
+``StoryForm`` is the base for everyone who edits a story: a curator's form
+subclasses it, adds its own fields and lists them in ``DOMAIN_FIELDS``.
+"""
+from __future__ import annotations
+
+import calendar
+from datetime import date
+
+from flask_wtf import FlaskForm
+from govuk_frontend_wtf.wtforms_widgets import (
+    GovCharacterCount,
+    GovCheckboxesInput,
+    GovCheckboxInput,
+    GovDateInput,
+    GovFileInput,
+    GovPasswordInput,
+    GovSelect,
+    GovTextArea,
+    GovTextInput,
+)
+from wtforms import Form
+from wtforms.fields import (
+    BooleanField,
+    Field,
+    FieldList,
+    FormField,
+    MultipleFileField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, EqualTo, Length, Regexp, ValidationError
+
+from kb.models import KINDS, STAGES
+from kb.models.story import LINK_RELS
+from kb.services import stories as story_service
+from kb.services.users import MIN_PASSWORD_LENGTH
+
+
+def strip(value):
+    return value.strip() if isinstance(value, str) else value
+
+
+def choices(mapping: dict, blank: str | None = None) -> list[SelectChoice]:
+    items = [SelectChoice("", blank)] if blank is not None else []
+    return items + [SelectChoice(value, label) for value, label in mapping.items()]
+
+
+# Fields ------------------------------------------------------------------------
+
+class GovDateField(Field):
+    """A GOV.UK date input (day, month, year, all named after the field) that may be
+    left empty. Its messages follow the GOV.UK date input pattern."""
+
+    widget = GovDateInput()
+
+    def __init__(self, label=None, validators=None, *, noun: str = "Date", **kwargs):
+        super().__init__(label, validators, **kwargs)
+        self.noun = noun
+
+    def process_formdata(self, valuelist):
+        # Always three parts, so the widget can draw what was typed (even if a
+        # POST left some out).
+        parts = [str(v).strip() for v in (valuelist or [])][:3]
+        self.raw_data = parts + [""] * (3 - len(parts))
+        self.data = None
+        day, month, year = self.raw_data
+        if not (day or month or year):
+            return
+        missing = [name for name, value in zip(("day", "month", "year"), self.raw_data) if not value]
+        if missing:
+            raise ValueError(f"{self.noun} must include a {' and a '.join(missing)}")
+        try:
+            numbers = [int(day), int(month), int(year)]
+        except ValueError:
+            raise ValueError(f"{self.noun} must be a real date") from None
+        if not 1000 <= numbers[2] <= 9999 or not 1 <= numbers[1] <= 12:
+            raise ValueError(f"{self.noun} must be a real date")
+        if not 1 <= numbers[0] <= calendar.monthrange(numbers[2], numbers[1])[1]:
+            raise ValueError(f"{self.noun} must be a real date")
+        self.data = date(numbers[2], numbers[1], numbers[0])
+
+    def pre_validate(self, form):
+        if self.data and self.data > date.today():
+            raise ValidationError(f"{self.noun} must be today or in the past")
+
+    def _value(self):
+        return ""
+
+
+class BaseForm(FlaskForm):
+    """A form whose CSRF token is checked by CSRFProtect before any view runs (every
+    POST of the app), so that a stale token can be answered by the view's own
+    error handler with the form shown again, nothing lost."""
+
+    class Meta:
+        csrf = False
+
+
+class LinkForm(Form):
+    """One link of a story: a web address, the text to show, and what it is."""
+
+    url = StringField("Web address", filters=[strip], widget=GovTextInput())
+    title = StringField("Link text", filters=[strip], widget=GovTextInput(),
+                        description="For example, the report's title. Leave empty to show the address.")
+    rel = SelectField("What it is", choices=choices(LINK_RELS), default="related", widget=GovSelect())
+
+    def validate_url(self, field):
+        if field.data and not story_service.is_web_url(field.data):
+            raise ValidationError("Enter a full web address, like https://www.example.org/report")
+        if not field.data and self.title.data:
+            raise ValidationError("Enter the web address for this link, or remove its text")
+
+    @property
+    def is_empty(self) -> bool:
+        return not (self.url.data or self.title.data)
+
+
+class NamesField(FieldList):
+    """Any number of names (organisations, people), one text input each."""
+
+    def __init__(self, label, **kwargs):
+        super().__init__(StringField(filters=[strip], widget=GovTextInput(),
+                                     validators=[Length(max=200, message="Names must be 200 characters or fewer")]),
+                         label, min_entries=1, max_entries=100, **kwargs)
+
+    @property
+    def names(self) -> list[str]:
+        return [entry.data for entry in self.entries if entry.data]
+
+
+# Story -------------------------------------------------------------------------
+
+class StoryForm(BaseForm):
+    """Every field a contributor fills in for a story, named as in the domain.
+
+    Call ``set_choices(action_areas)`` before validating or rendering.
+    """
+
+    # Form field -> domain field, for every field this form edits; subclasses add theirs.
+    DOMAIN_FIELDS = (
+        "title", "kind", "summary", "body", "published_on", "organisations", "people", "place",
+        "sector", "stage", "evidence", "links", "suggested_tags", "suggested_areas",
+    )
+
+    title = StringField("Title", filters=[strip], widget=GovTextInput(),
+                        validators=[DataRequired("Enter a title"), Length(max=300, message="Title must be 300 characters or fewer")])
+    kind = SelectField("What kind of story is it?", choices=choices(KINDS, "Choose a kind"), default="",
+                       widget=GovSelect())
+    summary = TextAreaField("Summary", filters=[strip], widget=GovCharacterCount(),
+                            description="One or two sentences: what was tried, where, and what happened.",
+                            validators=[Length(max=1000, message="Summary must be 1,000 characters or fewer")])
+    body = TextAreaField("The story", filters=[strip], widget=GovTextArea(),
+                         description="Tell the story in full. You can use Markdown: **bold**, [a link](https://…), "
+                                     "# headings, - lists. Preview it before you submit.",
+                         validators=[Length(max=200_000, message="The story must be 200,000 characters or fewer")])
+    published_on = GovDateField("When was it first published?", noun="Date first published")
+    organisations = NamesField("Organisations")
+    people = NamesField("People")
+    place = StringField("Place", filters=[strip], widget=GovTextInput(),
+                        description="For example, Barnsley or the North West.",
+                        validators=[Length(max=200, message="Place must be 200 characters or fewer")])
+    sector = StringField("Sector", filters=[strip], widget=GovTextInput(),
+                         description="For example, local government, health or policing.",
+                         validators=[Length(max=200, message="Sector must be 200 characters or fewer")])
+    stage = SelectField("How far has the idea got?", choices=choices(STAGES, "Not known"), default="",
+                        widget=GovSelect())
+    evidence = TextAreaField("Evidence", filters=[strip], widget=GovTextArea(),
+                             description="What was measured, and what was found.",
+                             validators=[Length(max=20_000, message="Evidence must be 20,000 characters or fewer")])
+    links = FieldList(FormField(LinkForm), "Links", min_entries=1, max_entries=story_service.MAX_LINKS)
+    attachments = MultipleFileField("Add documents", widget=GovFileInput(multiple=True),
+                                    description="PDF or plain text files, each smaller than 20 MB.")
+    # Files chosen earlier, kept while the form is shown again; values are signed tokens.
+    pending_attachments = SelectMultipleField("Documents you have chosen", choices=[], validate_choice=False,
+                                              widget=GovCheckboxesInput())
+    remove_attachments = SelectMultipleField("Remove documents", choices=[], widget=GovCheckboxesInput())
+    suggested_areas = SelectMultipleField("Which action areas does it speak to?", choices=[],
+                                          widget=GovCheckboxesInput(),
+                                          description="Suggest any that fit. Curators decide.")
+    suggested_tags = StringField("Suggested tags", filters=[strip], widget=GovTextInput(),
+                                 description="Separate tags with commas, for example: data, housing, agile.")
+
+    def set_choices(self, action_areas) -> StoryForm:
+        self.suggested_areas.choices = [SelectChoice(area.slug, area.name) for area in action_areas]
+        return self
+
+    # Translating ---------------------------------------------------------------
+
+    def to_fields(self) -> dict:
+        """The services' dict of domain field names, from the data as sent."""
+        fields = {name: self[name].data for name in self.DOMAIN_FIELDS if name in self}
+        for name in ("organisations", "people"):
+            if name in fields:
+                fields[name] = self[name].names
+        if "links" in fields:
+            fields["links"] = [
+                {"url": entry.form.url.data, "title": entry.form.title.data, "rel": entry.form.rel.data}
+                for entry in self.links.entries if not entry.form.is_empty
+            ]
+        if "suggested_tags" in fields:
+            fields["suggested_tags"] = [tag.strip() for tag in (fields["suggested_tags"] or "").split(",")]
+        if "suggested_areas" in fields:
+            fields["suggested_areas"] = list(fields["suggested_areas"] or [])
+        return fields
+
+    @classmethod
+    def story_data(cls, story) -> dict:
+        """The form's data for an existing story, to edit it."""
+        return {
+            "title": story.title, "kind": story.kind, "summary": story.summary, "body": story.body,
+            "published_on": story.published_on, "place": story.place, "sector": story.sector,
+            "stage": story.stage, "evidence": story.evidence,
+            "organisations": [o.name for o in story.organisations],
+            "people": [p.name for p in story.people],
+            "links": [{"url": link.url, "title": link.title, "rel": link.rel} for link in story.links],
+            "suggested_tags": ", ".join(story.suggested_tags or []),
+            "suggested_areas": list(story.suggested_areas or []),
+        }
+
+    @classmethod
+    def for_story(cls, story, action_areas, **kwargs) -> StoryForm:
+        """The form filled in from ``story`` (GET), or from the request (POST)."""
+        return cls(data=cls.story_data(story), **kwargs).set_choices(action_areas)
+
+    # Errors --------------------------------------------------------------------
+
+    def add_errors(self, errors: dict[str, str]) -> None:
+        """Show the services' messages ({domain field: message}) at their fields."""
+        self.list_errors = getattr(self, "list_errors", {})
+        for name, message in errors.items():
+            field = self._fields.get(name)
+            if isinstance(field, FieldList):
+                self.list_errors[name] = message
+            elif field is not None:
+                field.errors = [*field.errors, message]
+            else:
+                self.form_errors.append(message)
+
+    def pad(self) -> None:
+        """One empty row at the end of each list, to add another without scripts."""
+        for name in ("organisations", "people", "links"):
+            field = self[name]
+            last = field.entries[-1] if field.entries else None
+            filled = last is not None and (last.data if name != "links" else not last.form.is_empty)
+            if (last is None or filled) and len(field.entries) < field.max_entries:
+                field.append_entry()
+
+    def error_list(self) -> list[dict]:
+        """Every message, in page order, for the GOV.UK error summary: text and link."""
+        items = [{"text": message, "href": "#main-content"} for message in self.form_errors]
+        for field in self:
+            if isinstance(field, FieldList):
+                if getattr(self, "list_errors", {}).get(field.name):
+                    items.append({"text": self.list_errors[field.name], "href": f"#{field.id}"})
+                for entry in field.entries:
+                    for sub in (entry.form if isinstance(entry, FormField) else [entry]):
+                        if sub.errors:
+                            items.append({"text": sub.errors[0], "href": f"#{sub.id}"})
+            elif field.errors:
+                items.append({"text": field.errors[0], "href": f"#{error_anchor(field)}"})
+        return items
+
+    def has_errors(self) -> bool:
+        return bool(self.error_list())
+
+
+def error_anchor(field) -> str:
+    """The id of the element an error summary link should move to."""
+    if isinstance(field, GovDateField):
+        return f"{field.id}-day"
+    return field.id
+
+
+# Accounts ------------------------------------------------------------------------
+
+EMAIL_MESSAGE = "Enter an email address in the correct format, like name@example.org"
+# Enough to catch typing mistakes; the address is only used to sign in.
+EMAIL_PATTERN = r"^[^@\s]+@[^@\s.]+(\.[^@\s.]+)+$"
+
+
+class SignInForm(BaseForm):
+    email = StringField("Email address", filters=[strip], widget=GovTextInput(),
+                        validators=[DataRequired("Enter your email address")])
+    password = StringField("Password", widget=GovPasswordInput(),
+                           validators=[DataRequired("Enter your password")])
+    remember = BooleanField("Keep me signed in on this device for 30 days", widget=GovCheckboxInput())
+
+
+class RegisterForm(BaseForm):
+    email = StringField("Email address", filters=[strip], widget=GovTextInput(),
+                        description="We will only use it to sign you in.",
+                        validators=[DataRequired("Enter your email address"),
+                                    Regexp(EMAIL_PATTERN, message=EMAIL_MESSAGE),
+                                    Length(max=320, message="Email address must be 320 characters or fewer")])
+    display_name = StringField("Your name", filters=[strip], widget=GovTextInput(),
+                               description="Shown to curators with the stories you submit.",
+                               validators=[DataRequired("Enter your name"),
+                                           Length(max=200, message="Your name must be 200 characters or fewer")])
+    password = StringField("Create a password", widget=GovPasswordInput(),
+                           description=f"At least {MIN_PASSWORD_LENGTH} characters. Three random words work well.",
+                           validators=[DataRequired("Create a password")])
+
+
+class ChangePasswordForm(BaseForm):
+    current_password = StringField("Current password", widget=GovPasswordInput(),
+                                   validators=[DataRequired("Enter your current password")])
+    new_password = StringField("New password", widget=GovPasswordInput(),
+                               description=f"At least {MIN_PASSWORD_LENGTH} characters. Three random words work well.",
+                               validators=[DataRequired("Enter a new password")])
+    confirm_password = StringField("Confirm new password", widget=GovPasswordInput(),
+                                   validators=[DataRequired("Confirm your new password"),
+                                               EqualTo("new_password", "The passwords do not match")])
+
+
+class AccountForm(BaseForm):
+    display_name = StringField("Your name", filters=[strip], widget=GovTextInput(),
+                               validators=[DataRequired("Enter your name"),
+                                           Length(max=200, message="Your name must be 200 characters or fewer")])
+
+
+def first_errors(form) -> list[dict]:
+    """Error summary items for a simple form (no lists of fields)."""
+    return [{"text": field.errors[0], "href": f"#{error_anchor(field)}"} for field in form if field.errors]
