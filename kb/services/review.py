@@ -180,6 +180,26 @@ class BulkPlan:
         return f"{BULK_OPERATIONS[self.operation]} “{self.label}”"
 
 
+def search_result_ids(viewer, q: str, filters: dict, statuses=()) -> list[int]:
+    """Every story id the search page lists for this query and these filters
+    (published stories, or the given statuses), best first.
+
+    :raise Forbidden: unless the viewer may curate in bulk.
+    """
+    from kb import search
+
+    policy.require(policy.can_bulk_curate(viewer), "Only curators can change stories in bulk.")
+    statuses = tuple(s for s in statuses if s in STATUSES) or ("published",)
+    ids, page = [], 1
+    while True:
+        found = search.search_stories(q, filters, page=page, per_page=search.MAX_PER_PAGE, statuses=statuses,
+                                      snippets=False, suggest=False)
+        ids.extend(found.story_ids)
+        if page >= found.pages or not found.hits:
+            return ids
+        page += 1
+
+
 def plan_bulk_change(actor, story_ids, operation: str, value: str, reason: str = "") -> BulkPlan:
     """What a bulk change would do: which of the selected stories it changes.
 

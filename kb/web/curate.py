@@ -425,23 +425,15 @@ def selected_ids(source) -> list[int]:
     described by the search parameters when ``all`` is set."""
     ids = [int(v) for v in source.getlist("story") if str(v).isdigit()]
     if source.get("all") and not ids:
-        ids = search_result_ids({k: source.get(k, "") for k in SEARCH_PARAMETERS})
+        filters = {name: source.getlist(name) for name in SEARCH_PARAMETERS if name != "q"}
+        ids = review.search_result_ids(actor(), source.get("q", ""), filters, source.getlist("status"))
     return ids
 
 
-def search_result_ids(params: dict) -> list[int]:
-    """Every story id the search page would list for ``params``."""
-    from kb import search
-
-    finder = getattr(search, "all_result_ids", None)
-    if finder is None:
-        abort(501, "Selecting every result of a search needs the search index.")
-    return list(finder(current_app, {k: v for k, v in params.items() if v}))
-
-
-def bulk_hidden(source) -> dict:
-    keep = {k: source.get(k, "") for k in SEARCH_PARAMETERS + ("all",) if source.get(k)}
-    return {"single": keep, "stories": source.getlist("story")}
+def bulk_hidden(source) -> list[tuple[str, str]]:
+    """The selection as (name, value) pairs, to carry from one step to the next."""
+    names = SEARCH_PARAMETERS + ("status", "all", "story")
+    return [(name, value) for name in names for value in source.getlist(name) if value]
 
 
 @bp.get("/bulk")
@@ -466,7 +458,7 @@ def bulk_confirm():
     except Invalid as exc:
         return form_page("curate/bulk.html", errors_of(exc, "operation"), count=len(ids), hidden=bulk_hidden(form),
                          operations=review.BULK_OPERATIONS, areas=taxonomy.all_action_areas(), values=dict(form))
-    return render_template("curate/bulk_confirm.html", plan=plan, ids=ids)
+    return render_template("curate/bulk_confirm.html", plan=plan)
 
 
 def _bulk_value(form) -> str:
