@@ -21,6 +21,9 @@ def init_app(app: Flask) -> None:
     from kb.web import search as search_pages
 
     app.register_blueprint(search_pages.bp)
-    from kb.web import api
+    from kb.web import api, api_tokens, exports, imports
 
     app.register_blueprint(api.bp)
+    app.register_blueprint(api_tokens.bp)
+    app.register_blueprint(imports.bp)
+    app.register_blueprint(exports.bp)

@@ -279,6 +279,33 @@ def openapi_document():
     return jsonify(openapi.document(url_for("api.openapi_document", _external=True).rsplit("/", 1)[0]))
 
 
+# Search -------------------------------------------------------------------------------------
+
+@bp.get("/search")
+def search_results():
+    """Search published stories: the same search, parameters and facets as the /search page.
+
+    :raise 422: if page, per_page or sort is out of range.
+    """
+    from kb import search
+    from kb.web.search import search_args
+
+    args = search_args()
+    page, per_page = paging()
+    if args["sort"] not in search.SORTS:
+        message = f"sort must be one of {', '.join(search.SORTS)}."
+        raise Invalid(message, {"sort": message})
+    found = search.search_stories(args["q"], args["filters"], args["sort"], page, per_page=per_page)
+    return jsonify({
+        "query": found.query, "total": found.total, "page": found.page, "per_page": found.per_page,
+        "pages": found.pages, "sort": found.sort, "message": found.message, "suggestion": found.suggestion,
+        "results": [{**story_summary(story), "score": hit.score, "highlight": str(hit.snippet or "")}
+                    for story, hit in search.load_hits(found)],
+        "facets": {name: [{"value": f.value, "label": f.label, "count": f.count, "selected": f.selected}
+                          for f in values] for name, values in found.facets.items()},
+    })
+
+
 # Stories --------------------------------------------------------------------------------
 
 @bp.get("/stories")

@@ -126,8 +126,8 @@ ORGANISATION = {"name": TEXT, "slug": TEXT, "description": TEXT,
                 "page_url": {"type": "string", "format": "uri"}}
 COUNT = {"story_count": {"type": "integer", "minimum": 0}}
 
-FACET_VALUE = _obj({"value": TEXT, "label": TEXT, "count": {"type": "integer", "minimum": 0}},
-                   required=["value", "label", "count"])
+FACET_VALUE = _obj({"value": TEXT, "label": TEXT, "count": {"type": "integer", "minimum": 0},
+                    "selected": {"type": "boolean", "description": "Whether this value filters the results."}})
 
 SCHEMAS = {
     "Error": _obj({
@@ -271,16 +271,18 @@ def _transition(op_id: str, summary: str, body: str | None = None) -> dict:
     return {"post": operation}
 
 
+FILTER = {"type": "array", "items": {"type": "string"}, "maxItems": 10}
 SEARCH_PARAMS = [
     _param("q", "query", {"type": "string"}, "Words to search for; quotes, AND, OR, NOT and field:value work too."),
-    _param("area", "query", {"type": "string"}, "An action area slug."),
-    _param("kind", "query", {"type": "string"}, "A kind of story."),
-    _param("tag", "query", {"type": "string"}, "A tag slug."),
-    _param("org", "query", {"type": "string"}, "An organisation slug."),
-    _param("year", "query", {"type": "string"}, "The year first published."),
-    _param("stage", "query", {"type": "string"}, "A stage."),
+    _param("area", "query", FILTER, "Action area slugs (repeat the parameter for several)."),
+    _param("kind", "query", FILTER, "Kinds of story."),
+    _param("tag", "query", FILTER, "Tag slugs (an alias or a merged tag's slug works too)."),
+    _param("org", "query", FILTER, "Organisation slugs."),
+    _param("year", "query", FILTER, "Years first published."),
+    _param("stage", "query", FILTER, "Stages."),
     _param("sort", "query", {"type": "string", "enum": ["relevance", "newest"]}, "Order of results."),
     PAGE,
+    PER_PAGE,
 ]
 
 
