@@ -210,3 +210,42 @@ def test_review_service_refuses_contributors(app, make_user):
 
     with pytest.raises(Forbidden):
         review.review_queue(make_user())
+
+
+def test_curator_edits_every_field_of_a_published_story(app, client, make_user, make_story, sign_in):
+    _areas(app)
+    story = make_story(title="Old title", summary="Old summary.", tags=["Old tag"])
+    sign_in(make_user("curator"))
+    form = client.get(f"/curate/stories/{story.id}/edit").get_data(as_text=True)
+    assert "Old summary." in form and "Old tag" in form
+    response = client.post(f"/curate/stories/{story.id}/edit", data={
+        "title": "New title", "kind": "report", "summary": "New summary.", "body": "Body",
+        "published_on": ["5", "4", "2011"], "organisations-0": "Leeds City Council", "people-0": "Ada",
+        "place": "Leeds", "sector": "Local government", "stage": "pilot", "evidence": "Halved waiting times.",
+        "links-0-url": "https://example.org/r", "links-0-title": "The report", "links-0-rel": "source",
+        "tags": "Housing\nOld tag", "action_areas": ["evaluation"], "reason-evaluation": "Measured it.",
+        "featured": "y", "reason": "Tidied up",
+    })
+    assert response.status_code == 303, response.get_data(as_text=True)
+    db.session.expire_all()
+    assert (story.title, story.kind, story.summary, story.place, story.stage) == (
+        "New title", "report", "New summary.", "Leeds", "pilot")
+    assert story.published_on.isoformat() == "2011-04-05"
+    assert [o.name for o in story.organisations] == ["Leeds City Council"]
+    assert [t.name for t in story.tags] == ["Housing", "Old tag"]
+    assert [(link.action_area.slug, link.reason) for link in story.area_links] == [("evaluation", "Measured it.")]
+    assert story.featured and story.links[0].url == "https://example.org/r"
+    assert story.slug == "old-title"  # a published story keeps its address
+    event = _events("edit_story")[-1]
+    assert event.detail["reason"] == "Tidied up" and "title" in event.detail["fields"]
+
+
+def test_curator_edit_with_a_bad_link_is_shown_again_with_the_error(app, client, make_user, make_story, sign_in):
+    story = make_story(title="Keep me")
+    sign_in(make_user("curator"))
+    response = client.post(f"/curate/stories/{story.id}/edit", data={
+        "title": "Changed", "kind": "report", "summary": "S", "links-0-url": "not a url", "links-0-title": "x"})
+    assert response.status_code == 422
+    assert "govuk-error-summary" in response.get_data(as_text=True)
+    db.session.expire_all()
+    assert story.title == "Keep me"
