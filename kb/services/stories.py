@@ -255,6 +255,8 @@ def create_story(actor, data: dict, *, reason: str = "Created") -> Story:
         submitted_by_id=getattr(actor, "id", None),
     )
     db.session.add(story)
+    # An id now, so that a title shared with another story keeps the slug made for it.
+    db.session.flush()
     _apply(actor, story, fields)
     db.session.flush()
     record_revision(actor, story, reason)

@@ -49,29 +49,31 @@ def build_form(story=None, *, from_story: bool = False) -> StoryForm:
     return form
 
 
-def keep_uploads(form: StoryForm) -> list[attachments.Upload]:
+def keep_uploads(form: StoryForm) -> tuple[list[attachments.Upload], list[str]]:
     """The files chosen now and before, stored by content hash and listed on the form
-    (so that a form shown again keeps them). A bad file becomes an error at its field."""
+    (so that a form shown again keeps them), and the messages for files refused."""
     who = actor()
+    problems: list[str] = []
     uploads = [u for u in (attachments.upload_from_token(who, t) for t in form.pending_attachments.data or []) if u]
     chosen = [f for f in request.files.getlist("attachments") if f and f.filename]
     if chosen and not policy.is_signed_in(who):
-        form.attachments.errors = ["Choose your files again after you have signed in: "
-                                   "files are only kept for people who are signed in."]
+        problems.append("Choose your files again after you have signed in: "
+                        "files are only kept for people who are signed in.")
         chosen = []
     for item in chosen:
         data = item.stream.read(attachments.max_upload_bytes() + 1)
         try:
             uploads.append(attachments.store_upload(item.filename, data))
         except Invalid as exc:
-            form.attachments.errors = [*form.attachments.errors, *exc.errors.values()]
+            problems.extend(exc.errors.values())
     unique = list({(u.sha256, u.filename): u for u in uploads}.values())
     tokens = [attachments.upload_token(who, u) for u in unique]
     form.pending_attachments.choices = [
         SelectChoice(token, f"{u.filename} ({max(1, round(u.size / 1024))} KB)") for token, u in zip(tokens, unique)
     ]
     form.pending_attachments.data = tokens
-    return unique
+    form.attachments.errors = list(problems)
+    return unique, problems
 
 
 def known_names(model) -> list[str]:
@@ -152,7 +154,7 @@ def handle_form(slug: str | None = None, *, csrf_failed: bool = False):
     if story is not None:
         policy.require(policy.can_edit_story(actor(), story), "This story cannot be changed now.")
     form = build_form(story)
-    uploads = keep_uploads(form)
+    uploads, upload_problems = keep_uploads(form)
     if not signed_in:
         return render_form(form, story, 422, notice=SIGNED_OUT, sign_in_form=sign_in_form or sign_in_box())
     if csrf_failed:
@@ -161,7 +163,8 @@ def handle_form(slug: str | None = None, *, csrf_failed: bool = False):
         field = form[action[4:]]
         field.append_entry()
         return render_form(form, story, focus=field.entries[-1].id)
-    valid = form.validate() and not form.attachments.errors
+    valid = form.validate() and not upload_problems
+    form.attachments.errors = [*form.attachments.errors, *upload_problems]
     if action == "submit":
         form.add_errors(stories.review_errors({**form.to_fields(), "title": form.title.data}))
     if not valid or form.has_errors():
