@@ -576,7 +576,7 @@ def bulk_confirm():
 
 
 def _bulk_value(form) -> str:
-    return form.get("area", "") if form.get("operation", "").endswith("area") else form.get("tag", "")
+    return form.get("value_area", "") if form.get("operation", "").endswith("area") else form.get("value", "")
 
 
 @bp.post("/bulk/apply")
