@@ -28,9 +28,9 @@ def _fail(message: str) -> None:
 def _print_report(report, report_path: str | None) -> None:
     problems = report.problems
     for row in problems[:REPORT_LINES]:
-        reason = row.reason or "imported"
-        warnings = f" [{'; '.join(row.warnings)}]" if row.warnings else ""
-        click.echo(f"  {row.where}: {row.outcome}: {reason}{warnings}: {row.title[:70]}")
+        details = "; ".join(filter(None, [row.reason, *row.warnings]))
+        title = f" (“{row.title[:60]}”)" if row.title else ""
+        click.echo(f"  {row.where}{title}: {row.outcome}: {details}")
     if len(problems) > REPORT_LINES:
         click.echo(f"  ... and {len(problems) - REPORT_LINES} more (see the full report with --report FILE)")
     for warning in report.file_warnings:

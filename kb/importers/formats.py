@@ -454,6 +454,11 @@ def parse_bookmarks(text: str, *, include_private: bool = False) -> list[Row]:
 
 # Pinboard JSON -------------------------------------------------------------------------------------
 
+@dataclass
+class _Unreadable:
+    reason: str
+
+
 def _json_items(text: str):
     """(line, item number, value) for each element of a top-level JSON array."""
     decoder = json.JSONDecoder()
@@ -466,16 +471,18 @@ def _json_items(text: str):
         while index < len(text) and text[index] in " \t\r\n,":
             index += 1
         if index >= len(text):
-            raise FileProblem("The JSON list is not closed with ].")
+            yield text.count("\n") + 1, number + 1, _Unreadable("the JSON list is not closed with ]")
+            return
         if text[index] == "]":
             return
         number += 1
         line = text.count("\n", 0, index) + 1
         try:
             value, index = decoder.raw_decode(text, index)
-        except ValueError as exc:
-            raise FileProblem(f"Bookmark {number} (line {line}) is not valid JSON: {exc.msg}; "
-                              "the file cannot be read past it.") from None
+        except json.JSONDecodeError as exc:
+            yield line, number, _Unreadable(f"not valid JSON ({exc.msg}, line {exc.lineno} column {exc.colno}); "
+                                            "the rest of the file cannot be read")
+            return
         yield line, number, value
 
 
@@ -485,6 +492,9 @@ def parse_pinboard(text: str, *, include_private: bool = False) -> list[Row]:
     rows = []
     for line, number, item in _json_items(text):
         label = f"bookmark {number}"
+        if isinstance(item, _Unreadable):
+            rows.append(Row(line, error=item.reason, label=label))
+            break
         if not isinstance(item, dict):
             rows.append(Row(line, error="not a JSON object", label=label))
             continue

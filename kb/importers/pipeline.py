@@ -118,7 +118,8 @@ def _vocabulary(actor, fields: dict, row: Row) -> None:
         for field in ("featured", "related"):
             if fields.pop(field, None):
                 row.warnings.append(f"{field} left out: only curators set it")
-    if "tags" in fields or tags:
+    fields.pop("tags", None)
+    if tags:
         fields["tags"] = tags
     if suggested:
         fields["suggested_tags"] = list(dict.fromkeys(suggested))
