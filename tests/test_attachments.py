@@ -141,3 +141,21 @@ def test_document_of_a_draft_is_hidden_from_readers(app, client, make_user):
     item = attachments.add_attachment(owner, story, attachments.store_upload("report.pdf", make_pdf("Hi")))
     database.commit(app)
     assert client.get(f"/attachments/{item.id}/report.pdf").status_code == 404
+
+
+def test_a_published_story_is_found_by_a_word_only_inside_its_pdf(app, client, make_user):
+    from kb.policy import SYSTEM
+
+    owner = make_user()
+    story = stories.create_story(owner, {"title": "Allotments for everyone", "kind": "report",
+                                         "summary": "A council let spare land to residents."})
+    attachments.add_attachment(owner, story, attachments.store_upload(
+        "findings.pdf", make_pdf("The quillwort survey found forty new growers.")))
+    stories.submit_story(owner, story)
+    database.commit(app)
+    assert "Allotments for everyone" not in client.get("/search?q=quillwort").get_data(as_text=True)
+    stories.publish_story(SYSTEM, story)
+    database.commit(app)
+    page = client.get("/search?q=quillwort").get_data(as_text=True)
+    assert "Allotments for everyone" in page
+    assert "Allotments for everyone" not in client.get("/search?q=zebrafish").get_data(as_text=True)
