@@ -39,7 +39,7 @@ from sqlalchemy import select
 
 from kb.extensions import db
 from kb.models import KINDS, STAGES, ActionArea, Organisation, Story, Tag, TagAlias
-from kb.search import facets, query
+from kb.search import facets, query, rank
 from kb.search.index import IndexBusy, searcher
 from kb.search.sync import Drift, home, log_exists, rebuild, sync, sync_if_behind, sync_quietly, verify
 
@@ -193,8 +193,11 @@ def _ordered(s, view, parsed, matched: set, sort: str, start: int, per_page: int
         docnums = view.newest(matched, start + per_page)[start:]
         return [Hit(view.story_id(d), None) for d in docnums]
     try:
-        found = s.search(parsed.scoring, limit=start + per_page, filter=matched)
-        ranked = [(hit.docnum, hit.score) for hit in found[start:start + per_page]]
+        if parsed.words is not None:
+            ranked = rank.rank(s, parsed.words, matched, start + per_page, parsed.phrase)[start:]
+        else:
+            found = s.search(parsed.scoring, limit=start + per_page, filter=matched)
+            ranked = [(hit.docnum, hit.score) for hit in found[start:start + per_page]]
     except Exception:
         log.info("Query could not be ranked: %r", parsed.text, exc_info=True)
         ranked = []
@@ -262,7 +265,7 @@ def similar_stories(story_id: int, limit: int = 5) -> list[int]:
     ).first()
     if row is None:
         return []
-    text = " ".join((row.title, row.title, row.summary, query.plain_text(row.body)[:5000]))
+    text = " ".join((row.title, row.title, row.summary, query.plain_text(row.body)[:2000]))
     with searcher(home(app)) as s:
         if s is None:
             return []
@@ -272,11 +275,15 @@ def similar_stories(story_id: int, limit: int = 5) -> list[int]:
         if docnum is not None:
             allowed.discard(docnum)
         try:
-            hits = s.more_like(docnum, "content", text=text, top=limit, numterms=12, filter=allowed)
+            words = dict(s.key_terms_from_text("content", text, numterms=12))
+            docs = set()
+            for word in words:
+                docs |= facets.term_docs(s.reader(), "content", word)
+            ranked = rank.rank(s, words, docs & allowed, limit)
         except Exception:
             log.info("Similar stories failed for %s", story_id, exc_info=True)
             return []
-        return [view.story_id(hit.docnum) for hit in hits]
+        return [view.story_id(doc) for doc, _ in ranked]
 
 
 def init_app(app) -> None:

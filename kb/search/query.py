@@ -37,15 +37,17 @@ class ParsedQuery:
     """A query ready to run.
 
     ``text``: the cleaned input. ``scoring``: the Whoosh query that ranks.
-    ``words``: stemmed words for the fast match set (natural language only),
-    or None when ``scoring`` decides matches itself. ``terms``: stemmed words
+    ``words``: stemmed word -> times typed, for the fast match set and ranker
+    (natural language only), or None when ``scoring`` decides matches itself.
+    ``phrase``: the stemmed words in order. ``terms``: stemmed words
     to highlight. ``plain_words``: the words as typed (for "did you mean").
     ``message``: something to tell the reader about their input.
     """
 
     text: str
     scoring: wq.Query | None = None
-    words: list[str] | None = None
+    words: dict[str, int] | None = None
+    phrase: list[str] = field(default_factory=list)
     terms: set[str] = field(default_factory=set)
     plain_words: list[str] = field(default_factory=list)
     message: str = ""
@@ -105,7 +107,7 @@ def _natural(text: str) -> tuple[wq.Query | None, list[str]]:
     if 2 <= len(counts) <= MAX_BONUS_WORDS:
         clauses.append(wq.And([wq.Term("content", word) for word in counts], boost=ALL_WORDS_BONUS))
         clauses.append(wq.Phrase("content", words, slop=1, boost=PHRASE_BONUS))
-    return wq.Or(clauses), list(counts)
+    return wq.Or(clauses), words
 
 
 def _parser(schema) -> qparser.QueryParser:
@@ -129,7 +131,22 @@ def _syntax(text: str, schema) -> wq.Query | None:
         return None
     if parsed is None or parsed is wq.NullQuery or isinstance(parsed, type(wq.NullQuery)):
         return None
-    return parsed
+    return _negations_exclude(parsed)
+
+
+def _negations_exclude(q: wq.Query) -> wq.Query:
+    """``a b NOT c`` means (a OR b) without c, not "a OR b OR anything but c"."""
+    if isinstance(q, wq.Or):
+        subs = [_negations_exclude(sub) for sub in q.subqueries]
+        nots = [sub.query for sub in subs if isinstance(sub, wq.Not)]
+        others = [sub for sub in subs if not isinstance(sub, wq.Not)]
+        if nots and others:
+            positive = others[0] if len(others) == 1 else wq.Or(others, boost=q.boost)
+            return wq.AndNot(positive, nots[0] if len(nots) == 1 else wq.Or(nots))
+        return q.__class__(subs, boost=q.boost) if subs != q.subqueries else q
+    if isinstance(q, wq.And):
+        return wq.And([_negations_exclude(sub) for sub in q.subqueries], boost=q.boost)
+    return q
 
 
 def _query_terms(parsed: wq.Query) -> set[str]:
@@ -155,20 +172,20 @@ def parse(raw, schema) -> ParsedQuery:
         parsed = _syntax(text_ops, schema)
         if parsed is not None:
             terms = _query_terms(parsed)
-            return ParsedQuery(text, parsed, None, terms, plain_words, message)
+            return ParsedQuery(text, parsed, None, [], terms, plain_words, message)
         text_ops = re.sub(r"[^\w\s]", " ", text_ops.lower())
     scoring, words = _natural(text_ops.lower())
     if scoring is None:
         message = message or "There were no words to search for, so every story is listed."
         return ParsedQuery(text, message=message)
-    return ParsedQuery(text, scoring, words, set(words), plain_words, message)
+    return ParsedQuery(text, scoring, dict(Counter(words)), words, set(words), plain_words, message)
 
 
 # Snippets --------------------------------------------------------------------
 
 _FRAGMENTER = highlight.ContextFragmenter(maxchars=220, surround=60)
 _FORMATTER = highlight.HtmlFormatter(tagname="mark", between=" … ")
-SNIPPET_SOURCE_CHARS = 30_000
+SNIPPET_SOURCE_CHARS = 50_000
 
 
 def plain_text(markdown: str) -> str:
@@ -180,10 +197,15 @@ def snippet(terms: set[str], *texts: str) -> Markup | None:
     """An HTML-escaped passage with the matched words in ``<mark>``, or None."""
     if not terms:
         return None
+    near = re.compile(r"(?i)\b(?:" + "|".join(re.escape(t[:max(3, len(t) - 1)]) for t in terms) + ")")
     for text in texts:
         text = plain_text(text)[:SNIPPET_SOURCE_CHARS]
-        if not text:
+        first = near.search(text)
+        if not first:
             continue
+        # Only the passage around the first likely match is analysed.
+        start = max(0, first.start() - 200)
+        text = ("…" if start else "") + text[start:first.start() + 600]
         found = highlight.highlight(text, terms, STEMMED, _FRAGMENTER, _FORMATTER, top=2)
         if found and "<mark" in found:
             return Markup(found)
@@ -193,21 +215,36 @@ def snippet(terms: set[str], *texts: str) -> Markup | None:
 # Suggestions -----------------------------------------------------------------
 
 def suggestion(searcher, parsed: ParsedQuery) -> str | None:
-    """The query with each word found in no story replaced by a close, known word."""
+    """The query with each word found in no story replaced by the commonest known
+    word one edit away (a letter added, removed, changed or two swapped)."""
     if not parsed.plain_words or parsed.words is None:
         return None
     reader = searcher.reader()
-    corrector = searcher.corrector("words")
     text = parsed.text
     changed = False
     for word in dict.fromkeys(parsed.plain_words):
         stemmed = stems(word)
-        if not stemmed or not word.isalpha() or len(word) < 3:
+        if not stemmed or not word.isalpha() or len(word) < 4:
             continue
         if reader.doc_frequency("content", stemmed[0]) or reader.doc_frequency("words", word):
             continue
-        found = corrector.suggest(word, limit=1, maxdist=1 if len(word) <= 5 else 2)
-        if found and found[0] != word:
-            text = re.sub(rf"(?i)\b{re.escape(word)}\b", found[0], text)
+        known = [(reader.doc_frequency("words", c), c) for c in _edits(word)]
+        best = max(known, default=(0, ""))
+        if best[0]:
+            text = re.sub(rf"(?i)\b{re.escape(word)}\b", best[1], text)
             changed = True
     return text if changed else None
+
+
+_LETTERS = "abcdefghijklmnopqrstuvwxyz"
+
+
+def _edits(word: str) -> set[str]:
+    splits = [(word[:i], word[i:]) for i in range(len(word) + 1)]
+    letters = _LETTERS if word.isascii() else _LETTERS + "".join(sorted(set(word)))
+    return (
+        {a + b[1:] for a, b in splits if b}
+        | {a + b[1] + b[0] + b[2:] for a, b in splits if len(b) > 1}
+        | {a + c + b[1:] for a, b in splits if b for c in letters}
+        | {a + c + b for a, b in splits for c in letters}
+    ) - {word}

@@ -1,0 +1,224 @@
+"""Search: the page, the query function, facets, suggestions, similar stories and feeds."""
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+
+import pytest
+from flask import g
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from kb import database, search
+from kb.policy import SYSTEM
+from kb.services import attachments, seed, stories, tags
+
+ATOM = "{http://www.w3.org/2005/Atom}"
+
+
+@pytest.fixture
+def areas(app):
+    seed.load_action_areas(SYSTEM)
+    database.commit(app)
+
+
+def titles(results):
+    return [story.title for story, _ in search.load_hits(results)]
+
+
+def test_search_page_finds_a_published_story_with_the_word_marked(app, client, make_story):
+    make_story(title="Allotments for everyone", summary="A council opened allotments to every resident.")
+    page = client.get("/search?q=allotment").get_data(as_text=True)
+    assert "Allotments for everyone" in page
+    assert "<mark" in page and "allotments</mark>" in page.lower()
+    assert "1</strong> story found" in page
+
+
+def test_readers_see_only_published_stories_and_curators_can_search_the_queue(app, client, make_story, make_user,
+                                                                              sign_in):
+    make_story(title="Published parking pilot")
+    make_story(title="Submitted parking pilot", status="submitted")
+    assert titles(search.search_stories("parking")) == ["Published parking pilot"]
+    assert "Submitted parking pilot" not in client.get("/search?q=parking&status=submitted").get_data(as_text=True)
+    g.pop("_login_user", None)  # the test's app context outlives the request: forget the anonymous user
+    sign_in(make_user("curator"))
+    page = client.get("/search?q=parking&status=submitted").get_data(as_text=True)
+    assert "Submitted parking pilot" in page and "Published parking pilot" not in page
+
+
+def test_facet_counts_cover_the_whole_result_set_and_filters_combine(app, areas, make_story):
+    for n in range(25):
+        make_story(title=f"Library story {n}", kind="report" if n % 5 else "talk",
+                   action_areas=["networks"] if n % 2 else ["culture"], published_on=f"20{10 + n % 3}-05-01")
+    results = search.search_stories("library", per_page=10)
+    assert results.total == 25 and len(results.hits) == 10
+    kinds = {f.value: f.count for f in results.facets["kind"]}
+    assert kinds == {"report": 20, "talk": 5}
+    assert {f.value: f.count for f in results.facets["year"]} == {"2010": 9, "2011": 8, "2012": 8}
+    both = search.search_stories("library", {"kind": ["talk"], "area": ["culture"]})
+    assert both.total == 3  # n = 0, 10, 20
+    assert [f.label for f in both.facets["area"]] == ["Culture, leadership and people"]
+
+
+def test_selected_filters_are_shown_and_removable(app, client, areas, make_story):
+    make_story(title="Ferry timetable", action_areas=["networks"])
+    page = client.get("/search?q=ferry&area=networks").get_data(as_text=True)
+    assert "Remove<span class=\"govuk-visually-hidden\"> filter</span> action area: Networks that spread ideas" in page
+    assert 'href="/search?q=ferry"' in page
+
+
+def test_a_misspelt_word_gets_a_did_you_mean_link(app, client, make_story):
+    make_story(title="Innovation in housing repairs")
+    page = client.get("/search?q=innnovation").get_data(as_text=True)
+    assert "Did you mean" in page
+    assert 'href="/search?q=innovation"' in page
+    assert "No stories matched" in page
+
+
+def test_an_empty_query_lists_every_story_newest_first_with_facets(app, client, make_story):
+    make_story(title="Older", published_on="2001-01-01")
+    make_story(title="Newer", published_on="2020-01-01")
+    make_story(title="Undated")
+    results = search.search_stories("")
+    assert titles(results) == ["Newer", "Older", "Undated"]
+    assert results.facets["year"]
+    assert client.get("/search").status_code == 200
+
+
+def test_sort_by_newest_orders_matches_by_date(app, make_story):
+    make_story(title="Bus lanes bus lanes bus lanes", published_on="2001-01-01")
+    make_story(title="Bus lanes in 2020", published_on="2020-01-01")
+    assert titles(search.search_stories("bus lanes", sort="newest")) == ["Bus lanes in 2020",
+                                                                          "Bus lanes bus lanes bus lanes"]
+
+
+def test_results_are_paged(app, client, make_story):
+    for n in range(23):
+        make_story(title=f"Bridge repair {n:02d}", published_on=f"2020-01-{n + 1:02d}")
+    first = client.get("/search?q=bridge&sort=newest").get_data(as_text=True)
+    second = client.get("/search?q=bridge&sort=newest&page=2").get_data(as_text=True)
+    assert "Bridge repair 22" in first and "Bridge repair 02" not in first
+    assert "Bridge repair 02" in second and "page 2 of 2" in second
+    assert "Go to the first page" in client.get("/search?q=bridge&page=9").get_data(as_text=True)
+
+
+def test_stories_with_every_word_and_the_phrase_rank_first(app, make_story):
+    make_story(title="Both words", summary="Repairs came first; then housing, housing and housing.")
+    make_story(title="Phrase", summary="We sped up housing repairs for tenants.")
+    make_story(title="One word", summary="Housing, housing, housing and housing.")
+    assert titles(search.search_stories("housing repairs")) == ["Phrase", "Both words", "One word"]
+
+
+def test_a_word_typed_twice_counts_twice(app, make_story):
+    make_story(title="First", summary="Bins and recycling, recycling")
+    make_story(title="Second", summary="Bins and bins and recycling")
+    assert titles(search.search_stories("recycling recycling bins"))[0] == "First"
+    assert titles(search.search_stories("bins bins recycling"))[0] == "Second"
+
+
+def test_operators_quotes_and_fields_narrow_a_search(app, areas, make_story):
+    make_story(title="Open data in Leeds", summary="Leeds opened its data.", tags=["Open data"])
+    make_story(title="Data about parks", summary="Parks in Bristol were opened.", action_areas=["networks"])
+    assert titles(search.search_stories("leeds AND parks")) == []
+    assert titles(search.search_stories("data NOT leeds")) == ["Data about parks"]
+    assert titles(search.search_stories('"open data"')) == ["Open data in Leeds"]
+    assert titles(search.search_stories("title:parks")) == ["Data about parks"]
+    assert titles(search.search_stories('tag:"open data"')) == ["Open data in Leeds"]
+    assert titles(search.search_stories("area:networks")) == ["Data about parks"]
+
+
+def test_capitals_are_operators_only_between_words(app, make_story):
+    make_story(title="Not in education, employment or training")
+    assert titles(search.search_stories("NOT IN EDUCATION")) == ["Not in education, employment or training"]
+    assert search.search_stories("training OR").total == 1
+    assert search.search_stories("AND").total == 1  # nothing to search for: everything is listed
+
+
+def test_a_tag_alias_and_a_merged_tag_find_the_story(app, make_story):
+    make_story(title="Tenant voice", tags=["Co-production"])
+    make_story(title="Working with residents", tags=["Participation"])
+    coproduction = next(t for t in stories.get_story(SYSTEM, "tenant-voice").tags)
+    tags.add_alias(SYSTEM, coproduction, "Co-design")
+    database.commit(app)
+    assert titles(search.search_stories("co-design")) == ["Tenant voice"]
+    participation = next(t for t in stories.get_story(SYSTEM, "working-with-residents").tags)
+    tags.merge_tags(SYSTEM, participation, coproduction)
+    database.commit(app)
+    assert set(titles(search.search_stories("co-design"))) == {"Tenant voice", "Working with residents"}
+    assert set(titles(search.search_stories("participation"))) == {"Tenant voice", "Working with residents"}
+    by_filter = search.search_stories("", {"tag": ["participation"]})
+    assert set(titles(by_filter)) == {"Tenant voice", "Working with residents"}
+
+
+def test_attachment_text_is_searchable(app, make_story):
+    story = make_story(title="Annual report")
+    upload = attachments.store_upload("minutes.txt", b"The committee approved the zebracrossing budget.")
+    attachments.add_attachment(SYSTEM, stories.get_story(SYSTEM, story.slug), upload)
+    database.commit(app)
+    assert titles(search.search_stories("zebracrossing")) == ["Annual report"]
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(q=st.one_of(
+    st.text(max_size=300),
+    st.text(alphabet='"()[]{}:*?^~+-!&|\\/ ANDORNOT<>%\'', max_size=40),
+    st.sampled_from(['"unbalanced', "((a", "title:", "tag:", "AND", "a OR", "NOT", "x" * 10_000,
+                     "\x00\x01\x1f", "доступность", "数据开放", "<script>alert(1)</script>",
+                     "'; DROP TABLE stories; --", "a:b:c", "*", "?", "[a TO", "{x", "^2"]),
+))
+def test_any_input_gives_a_result_page_never_an_error(seeded_app, client, q):
+    for params in ({"q": q}, {"q": q, "page": q, "sort": q, "year": q, "tag": q}):
+        response = client.get("/search", query_string=params)
+        assert response.status_code == 200
+        assert "stories" in response.get_data(as_text=True) or "story" in response.get_data(as_text=True)
+
+
+def test_html_in_stories_and_queries_is_escaped(app, client, make_story):
+    make_story(title="Escaping", summary="<b>bold</b> kiosk <script>x()</script>")
+    page = client.get("/search?q=kiosk+<i>").get_data(as_text=True)
+    assert "<script>x()" not in page and "<b>bold" not in page and "<i>" not in page
+
+
+def test_story_page_shows_similar_published_stories(app, client, make_story):
+    story = make_story(title="Food waste collection", summary="Weekly food waste collection for flats.")
+    make_story(title="Food waste in schools", summary="Food waste collection from school kitchens.")
+    make_story(title="Draft food waste", summary="Food waste collection draft.", status="draft")
+    assert [s for s in search.similar_stories(story.id)] != []
+    page = client.get(f"/stories/{story.slug}").get_data(as_text=True)
+    similar = page.split("Similar stories", 1)[1]
+    assert "Food waste in schools" in similar and "Draft food waste" not in similar
+
+
+def test_search_help_page_explains_the_syntax(app, client):
+    page = client.get("/search/help").get_data(as_text=True)
+    for example in ("&#34;open data&#34;", "AND", "NOT", "title:camp", "tag:", "org:", "area:", "kind:"):
+        assert example in page or example.replace("&#34;", '"') in page
+
+
+def parse_feed(response):
+    assert response.status_code == 200
+    assert response.mimetype == "application/atom+xml"
+    root = ET.fromstring(response.data)
+    assert root.tag == f"{ATOM}feed"
+    for required in ("id", "title", "updated"):
+        assert root.find(f"{ATOM}{required}") is not None
+    entries = root.findall(f"{ATOM}entry")
+    for entry in entries:
+        for required in ("id", "title", "updated", "link"):
+            assert entry.find(f"{ATOM}{required}") is not None
+    return [entry.find(f"{ATOM}title").text for entry in entries]
+
+
+def test_search_feed_is_valid_atom_newest_first(app, client, make_story):
+    make_story(title="Ferry old", published_on="2001-01-01")
+    make_story(title="Ferry new", published_on="2021-01-01")
+    make_story(title="Bus")
+    assert parse_feed(client.get("/search.atom?q=ferry")) == ["Ferry new", "Ferry old"]
+
+
+def test_area_tag_and_organisation_pages_link_to_valid_feeds(seeded_app, client):
+    for page_url in ("/areas/networks", "/tags/scaling", "/organisations/barnsley-council"):
+        page = client.get(page_url).get_data(as_text=True)
+        assert f'type="application/atom+xml"' in page and f'href="{page_url}.atom"' in page
+        assert parse_feed(client.get(f"{page_url}.atom"))
+    assert client.get("/areas/nowhere.atom").status_code == 404
+    assert client.get("/tags/nothing.atom").status_code == 404
