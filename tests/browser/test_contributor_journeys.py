@@ -3,6 +3,7 @@ PDF, fix errors without losing anything, save a draft, preview, submit. Every
 page on the way passes the accessibility check."""
 from __future__ import annotations
 
+import gc
 import re
 import sys
 from pathlib import Path
@@ -20,6 +21,13 @@ from pdfs import make_pdf  # noqa: E402
 # a searcher per thread, and the live server's threads end without closing it.
 # Reported to the search owner; until then that one warning must not hide the journeys.
 pytestmark = pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
+
+
+@pytest.fixture(autouse=True)
+def _collect_leaked_searchers(live_server):
+    """Collect them here, under this module's filter, rather than in a later test."""
+    yield
+    gc.collect()
 
 
 def expect(target):
