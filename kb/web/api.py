@@ -336,9 +336,7 @@ def story_create():
     :raise 415, 400, 422: for a body that is not a JSON story.
     """
     actor = require_token()
-    data = json_body("StoryInput")
-    if not str(data.get("title") or "").strip():
-        raise Invalid("There is a problem with the story.", {"title": "Enter a title."})
+    data = json_body("StoryCreate")
     return story_response(stories.create_story(actor, data, reason="Created through the API"), 201)
 
 

@@ -68,7 +68,7 @@ STORY_INPUT = {
     "description": "The story fields to set. Tags, action areas, related and featured are for curators; "
                    "contributors suggest with suggested_tags and suggested_areas.",
     "properties": {
-        "title": {"type": "string", "maxLength": 300},
+        "title": {"type": "string", "maxLength": 300, "pattern": r"\S", "description": "Not blank."},
         "kind": {"type": "string", "enum": ["", *KINDS]},
         "summary": {"type": "string", "maxLength": 1000},
         "body": {"type": "string", "description": "Markdown."},
@@ -140,6 +140,7 @@ SCHEMAS = {
     "StorySummary": _obj(STORY_SUMMARY),
     "Story": STORY,
     "StoryInput": STORY_INPUT,
+    "StoryCreate": {**STORY_INPUT, "required": ["title"]},
     "NoteInput": _obj({"note": TEXT}, required=[]),
     "ReasonInput": _obj({"reason": TEXT}, required=[]),
     "StoryPage": _page_of(ref("StorySummary")),
@@ -181,6 +182,8 @@ FIELD_TYPES = {
 
 def field_message(field: str, keyword: str) -> str:
     """What to tell the caller about ``field`` failing the schema keyword ``keyword``."""
+    if keyword in ("pattern", "minLength"):
+        return f"Enter a {field}." if field == "title" else f"{field} must not be blank."
     if keyword == "maxLength":
         return f"{field} is too long."
     if keyword == "maxItems":
@@ -271,7 +274,8 @@ def _transition(op_id: str, summary: str, body: str | None = None) -> dict:
     return {"post": operation}
 
 
-FILTER = {"type": "array", "items": {"type": "string"}, "maxItems": 10}
+FILTER = {"type": "array", "items": {"type": "string"},
+          "description": "Repeat the parameter for several values; the first 10 are used."}
 SEARCH_PARAMS = [
     _param("q", "query", {"type": "string"}, "Words to search for; quotes, AND, OR, NOT and field:value work too."),
     _param("area", "query", FILTER, "Action area slugs (repeat the parameter for several)."),
@@ -293,7 +297,7 @@ def paths() -> dict:
         "/stories": {
             **_read("stories_list", "Published stories, newest first.", "StoryPage", [PAGE, PER_PAGE], ("422",)),
             "post": {"operationId": "stories_create", "summary": "Create a draft story owned by the caller.",
-                     "tags": ["stories"], "security": WRITE_SECURITY, "requestBody": _body("StoryInput"),
+                     "tags": ["stories"], "security": WRITE_SECURITY, "requestBody": _body("StoryCreate"),
                      "responses": {**_ok("Story", "The new draft.", "201"),
                                    **_errors("400", "401", "403", "415", "422")}},
         },
