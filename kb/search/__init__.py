@@ -96,7 +96,8 @@ def clean_filters(filters) -> dict[str, list[str]]:
         values = (filters or {}).get(name) or []
         if isinstance(values, str):
             values = [values]
-        values = list(dict.fromkeys(str(v).strip()[:200] for v in values if str(v).strip()))
+        values = [query.clean(v)[0][:200] for v in values]
+        values = list(dict.fromkeys(v for v in values if v))
         if values:
             out[name] = values[:MAX_FILTER_VALUES]
     return out

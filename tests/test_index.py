@@ -1,0 +1,218 @@
+"""Keeping the index in step with the database: the change log, sync, rebuild,
+verify, several writers and several nodes."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+import threading
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, func, select, text
+
+from kb import database, search
+from kb.extensions import db
+from kb.models import IndexChange
+from kb.policy import SYSTEM
+from kb.search.index import IndexHome, writer
+from kb.services import stories
+from kb.services.changes import record_index_change
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def found(word: str, **kwargs) -> int:
+    return search.search_stories(word, snippets=False, **kwargs).total
+
+
+def run_python(app, code: str, *args, index_dir=None, **popen):
+    """Start a real Python process on the test's database and an index folder."""
+    env = dict(os.environ, KB_DATABASE_URL=app.config["SQLALCHEMY_DATABASE_URI"],
+               KB_INSTANCE_PATH=app.instance_path, KB_INDEX_DIR=str(index_dir or app.config["INDEX_DIR"]))
+    return subprocess.Popen([sys.executable, "-c", textwrap.dedent(code), *args], env=env, cwd=ROOT,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **popen)
+
+
+def test_an_edit_is_searchable_as_soon_as_it_is_committed(app, make_story):
+    story = make_story(title="Leisure centre")
+    stories.update_story(SYSTEM, story, {"title": "Leisure centre with solar roof"})
+    database.commit(app)
+    assert found("solar") == 1
+
+
+def test_unpublishing_removes_a_story_from_readers_results(app, make_story):
+    story = make_story(title="Pop-up library")
+    stories.unpublish_story(SYSTEM, story, "Duplicate")
+    database.commit(app)
+    assert found("library") == 0
+    assert found("library", statuses=("withdrawn",)) == 1
+
+
+def test_a_failed_sync_is_logged_not_raised_and_the_next_sync_applies_it(app, make_story, caplog):
+    app.config["INDEX_WRITE_TIMEOUT"] = 0.1
+    story = make_story(title="Street lighting")
+    ix = search.home(app).open()
+    with writer(ix, 1.0):  # another writer holds the lock
+        stories.update_story(SYSTEM, story, {"title": "Street lighting with LEDs"})
+        database.commit(app)  # must not raise
+    ix.close()
+    assert "sync failed" in caplog.text
+    assert stories.get_story(SYSTEM, story.slug).title == "Street lighting with LEDs"
+    assert search.verify(app).behind == 1
+    assert found("leds") == 1  # the search saw the log ahead of the index and synced first
+    assert search.verify(app).clean
+
+
+def test_verify_lists_drift_and_exits_non_zero_until_sync(app, cli, make_story):
+    make_story(title="Community fridge")
+    story = stories.get_story(SYSTEM, "community-fridge")
+    stories.update_story(SYSTEM, story, {"summary": "Changed behind the index's back."})
+    db.session.commit()  # bypasses database.commit, so nothing syncs
+    result = cli("index", "verify")
+    assert result.exit_code == 1 and "not yet applied" in result.output
+    assert cli("index", "sync").exit_code == 0
+    assert cli("index", "verify").exit_code == 0
+
+
+def test_rebuild_swaps_in_a_new_generation_and_search_keeps_working(app, cli, make_story):
+    make_story(title="Warm spaces")
+    before = IndexHome(app.config["INDEX_DIR"]).current_name()
+    result = cli("index", "rebuild")
+    assert result.exit_code == 0 and "1 stories" in result.output
+    assert IndexHome(app.config["INDEX_DIR"]).current_name() != before
+    assert found("warm") == 1
+    assert cli("index", "verify").exit_code == 0
+
+
+def test_a_rebuild_killed_half_way_leaves_the_old_index_serving(app, make_story):
+    make_story(title="Tool library")
+    home = IndexHome(app.config["INDEX_DIR"])
+    live = home.current_name()
+    killed = run_python(app, """
+        import os, signal
+        from kb import create_app, search
+        app = create_app({"SEARCH_SYNC_ON_START": False})
+        with app.app_context():
+            search.rebuild(app, progress=lambda n: os.kill(os.getpid(), signal.SIGKILL))
+    """)
+    killed.communicate(timeout=60)
+    assert killed.returncode == -9
+    assert home.current_name() == live
+    assert found("tool") == 1
+    assert search.rebuild(app) == 1
+    assert home.current_name() != live and found("tool") == 1
+
+
+WRITER = """
+    import sys
+    from kb import create_app, database
+    from kb.policy import SYSTEM
+    from kb.services import stories
+    app = create_app({"SEARCH_SYNC_ON_START": False})
+    with app.app_context():
+        for n in range(int(sys.argv[2])):
+            story = stories.create_story(SYSTEM, {"title": f"{sys.argv[1]} {n}", "kind": "talk", "summary": "s"})
+            stories.submit_story(SYSTEM, story)
+            stories.publish_story(SYSTEM, story)
+            database.commit(app)
+    print("ok")
+"""
+
+
+def test_two_processes_writing_at_once_both_succeed(app, make_story):
+    make_story(title="Start")
+    # The web app (this process, committing through the request hook) and a CLI-style writer.
+    other = run_python(app, WRITER, "Kestrel", "8")
+    client = app.test_client()
+    from kb.services import seed
+
+    seed.load_action_areas(SYSTEM)
+    database.commit(app)
+    for n in range(8):
+        make_story(title=f"Osprey {n}")
+        assert client.get("/search?q=osprey").status_code == 200
+    out, err = other.communicate(timeout=120)
+    assert other.returncode == 0, err
+    assert "LockError" not in err
+    search.sync(app)
+    assert found("kestrel") == 8 and found("osprey") == 8
+    assert search.verify(app).clean
+
+
+@pytest.fixture
+def postgres_only(app):
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("the advisory lock and concurrent commits are PostgreSQL's")
+
+
+def test_on_postgresql_a_later_change_never_becomes_visible_before_an_earlier_one(app, postgres_only, make_story):
+    story = make_story(title="Gap check")
+    url = app.config["SQLALCHEMY_DATABASE_URI"]
+    engine = create_engine(url)
+    first_in = threading.Event()
+    second_done = threading.Event()
+    ids = {}
+
+    def transaction(name, hold: threading.Event | None):
+        with app.app_context():
+            record_index_change(story.id)
+            db.session.flush()
+            ids[name] = db.session.scalar(select(func.max(IndexChange.id)))
+            if hold is not None:
+                first_in.set()
+                hold.wait(10)
+            db.session.commit()
+            db.session.info.pop("kb_log_locked", None)
+            if hold is None:
+                second_done.set()
+
+    release = threading.Event()
+    first = threading.Thread(target=transaction, args=("first", release))
+    first.start()
+    assert first_in.wait(10)
+    second = threading.Thread(target=transaction, args=("second", None))
+    second.start()
+    # The second appender waits for the first's lock, so it cannot commit first.
+    assert not second_done.wait(0.5)
+    with engine.connect() as connection:
+        visible = connection.scalar(text("SELECT max(id) FROM index_changes"))
+    assert visible < ids["first"]
+    release.set()
+    first.join(10)
+    second.join(10)
+    assert ids["second"] > ids["first"]
+    engine.dispose()
+
+
+def test_on_postgresql_concurrent_writers_leave_no_drift(app, postgres_only, make_story):
+    make_story(title="Start")
+    writers = [run_python(app, WRITER, f"Writer{n}", "6") for n in range(4)]
+    for process in writers:
+        out, err = process.communicate(timeout=180)
+        assert process.returncode == 0, err
+    search.sync(app)
+    assert all(found(f"writer{n}") == 6 for n in range(4))
+    assert search.verify(app).clean
+
+
+NODE = """
+    import sys
+    from kb import create_app, search
+    app = create_app()
+    with app.app_context():
+        print(search.search_stories("", snippets=False).total, flush=True)
+        sys.stdin.readline()
+        print(search.search_stories(sys.argv[1], snippets=False).total, flush=True)
+"""
+
+
+def test_a_story_published_through_one_node_is_found_through_another_at_once(app, tmp_path, make_story):
+    make_story(title="Start")
+    node = run_python(app, NODE, "heronry", index_dir=tmp_path / "other-node-index", stdin=subprocess.PIPE)
+    assert node.stdout.readline().strip() == "1"
+    make_story(title="Heronry survey")  # through this node: its own index syncs
+    out, err = node.communicate("go\n", timeout=60)
+    assert node.returncode == 0, err
+    assert out.strip() == "1"
