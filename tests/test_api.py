@@ -230,3 +230,8 @@ def seed_areas(app):
 
     seed.load_action_areas(SYSTEM)
     database.commit(app)
+
+
+def test_account_page_links_to_api_tokens(app, client, make_user, sign_in):
+    sign_in(make_user("contributor"))
+    assert 'href="/account/tokens/"' in client.get("/account").get_data(as_text=True)

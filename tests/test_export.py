@@ -99,3 +99,9 @@ def test_search_page_downloads_the_current_searchs_published_stories(seeded_app,
     assert len(jsonl.splitlines()) == 5
     assert client.get("/search/export.xml").status_code == 404
     database.rollback()
+
+
+def test_search_page_links_to_the_downloads_of_its_results(seeded_app, client):
+    page = client.get("/search?q=localgovcamp&area=culture").get_data(as_text=True)
+    assert 'href="/search/export.csv?q=localgovcamp&amp;area=culture"' in page
+    assert 'href="/search/export.jsonl?q=localgovcamp&amp;area=culture"' in page
