@@ -12,6 +12,7 @@ not a copy into memory.
 """
 from __future__ import annotations
 
+import atexit
 import os
 import shutil
 import threading
@@ -28,8 +29,6 @@ from kb.search.schema import META_ID, build_schema, meta_document
 
 CURRENT = "CURRENT"
 PREFIX = "ix-"
-# How many searchers (index folders) one thread keeps open at most.
-_MAX_OPEN = 4
 
 
 class IndexBusy(RuntimeError):
@@ -133,17 +132,18 @@ def read_watermark(searcher) -> int:
     return int(fields.get("watermark", 0)) if fields else 0
 
 
-class _ThreadSearchers(threading.local):
-    def __init__(self) -> None:
-        self.open: dict[str, tuple[str, object]] = {}
-
-
-_local = _ThreadSearchers()
+# Idle searchers by index folder, shared by the threads of this process: a
+# thread takes one (no two threads read through the same file handles) and
+# gives it back. Searchers of an old index version are closed, not reused.
+_lock = threading.Lock()
+_idle: dict[str, list[tuple[str, object]]] = {}
+_MAX_IDLE = 4
+_MAX_FOLDERS = 8
 
 
 @contextmanager
 def searcher(home: IndexHome):
-    """A searcher on the live generation, reused by this thread until the index changes.
+    """A searcher on the live generation, reused across requests until the index changes.
 
     Yields None if there is no index yet. (Whoosh's own ``Searcher.refresh()``
     is not used: in whoosh-reloaded 2.7.5 the refreshed reader keeps the
@@ -152,19 +152,46 @@ def searcher(home: IndexHome):
     """
     key = str(home.folder)
     name = home.current_name()
-    cached = _local.open.pop(key, None)
-    if cached and (cached[0] != name or not _is_latest(cached[1])):
-        cached[1].close()
-        cached = None
     if name is None:
         yield None
         return
-    current = cached[1] if cached else whoosh_index.open_dir(str(home.folder / name)).searcher()
-    _local.open[key] = (name, current)
-    while len(_local.open) > _MAX_OPEN:
-        oldest = next(iter(_local.open))
-        _local.open.pop(oldest)[1].close()
-    yield current
+    current = _take(key, name)
+    if current is None:
+        current = whoosh_index.open_dir(str(home.folder / name)).searcher()
+    try:
+        yield current
+    finally:
+        _give_back(key, name, current)
+
+
+def _take(key: str, name: str):
+    stale = []
+    found = None
+    with _lock:
+        idle = _idle.get(key, [])
+        while idle and found is None:
+            idle_name, candidate = idle.pop()
+            if idle_name == name and _is_latest(candidate):
+                found = candidate
+            else:
+                stale.append(candidate)
+    for old in stale:
+        old.close()
+    return found
+
+
+def _give_back(key: str, name: str, s) -> None:
+    closing = []
+    with _lock:
+        idle = _idle.pop(key, [])
+        idle.append((name, s))
+        _idle[key] = idle  # most recently used folder last
+        while len(idle) > _MAX_IDLE:
+            closing.append(idle.pop(0)[1])
+        while len(_idle) > _MAX_FOLDERS:
+            closing.extend(item[1] for item in _idle.pop(next(iter(_idle))))
+    for old in closing:
+        old.close()
 
 
 def _is_latest(s) -> bool:
@@ -175,6 +202,12 @@ def _is_latest(s) -> bool:
 
 
 def close_searchers() -> None:
-    """Close this thread's searchers (tests, and before deleting a folder)."""
-    while _local.open:
-        _local.open.popitem()[1][1].close()
+    """Close every idle searcher of this process (tests, and before deleting a folder)."""
+    with _lock:
+        closing = [item[1] for idle in _idle.values() for item in idle]
+        _idle.clear()
+    for old in closing:
+        old.close()
+
+
+atexit.register(close_searchers)
