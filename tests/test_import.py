@@ -265,3 +265,21 @@ def test_tag_names_longer_than_the_vocabulary_allows_are_left_out(app):
     assert report.counts["imported"] == 1
     assert [t.name for t in by_title("Tagged").tags] == ["ok"]
     assert db.session.scalar(select(func.count(Tag.id))) == 1
+
+
+def test_real_data_quirks_line_separators_in_text_and_several_addresses_in_url(app):
+    records = [
+        {"title": "Separator", "kind": "case", "summary": "One\u2028record\u2029only", "source": "q", "source_id": "1"},
+        {"title": "Two addresses", "kind": "case", "summary": "S", "source": "q", "source_id": "2",
+         "url": "https://example.org/a#intro, \nhttps://example.org/b"},
+        {"title": "Words for an address", "kind": "case", "summary": "S", "source": "q", "source_id": "3",
+         "url": "internal web address"},
+    ]
+    data = "\n".join(json.dumps(r, ensure_ascii=False) for r in records).encode()
+    report = import_file(SYSTEM, data, "jsonl", app=app)
+    assert report.counts == {"imported": 3, "skipped": 0, "failed": 0}
+    assert by_title("Separator").summary == "One\u2028record\u2029only"
+    assert [(link.url, link.rel) for link in by_title("Two addresses").links] == [
+        ("https://example.org/a#intro", "source"), ("https://example.org/b", "related")]
+    assert by_title("Words for an address").links == []
+    assert "is not a web address; it was left out" in report.rows[2].warnings[0]

@@ -17,7 +17,7 @@ from datetime import datetime, timezone
 from html.parser import HTMLParser
 
 from kb.models import KINDS, STAGES
-from kb.services.stories import normalise_url
+from kb.services.stories import is_web_url, normalise_url
 
 FORMATS = {
     "jsonl": "kb JSON Lines",
@@ -225,16 +225,38 @@ def story_fields(record: dict, warnings: list[str]) -> tuple[dict, list[str]]:
         fields["kind"] = kind_of(fields["kind"])
     if fields.get("stage"):
         fields["stage"] = stage_of(fields["stage"])
-    url = fields.pop("url", "")
-    if url:
-        links = fields.setdefault("links", [])
-        if not any(link["url"] == url for link in links):
-            links.insert(0, {"url": url, "title": fields.get("title", "") or url, "rel": "source", "tags": []})
+    _source_links(fields, fields.pop("url", ""), warnings)
     long_tags = [t for t in fields.get("tags", []) if len(t) > MAX_TAG_LENGTH]
     if long_tags:
         warnings.append(f"left out {len(long_tags)} tag(s) longer than {MAX_TAG_LENGTH} characters")
         fields["tags"] = [t for t in fields["tags"] if len(t) <= MAX_TAG_LENGTH]
     return fields, problems
+
+
+def _web_url(text: str) -> bool:
+    try:
+        return is_web_url(text)
+    except ValueError:  # a malformed IPv6 host
+        return False
+
+
+def _source_links(fields: dict, url: str, warnings: list[str]) -> None:
+    """The ``url`` field as the story's source link. Real records hold several
+    addresses in it, or words instead of one: the first web address is the
+    source, the others further reading, and text that is no address is left out."""
+    if not url:
+        return
+    found = [part.strip(".,;") for part in re.split(r"[\s,;]+", url) if part.strip(".,;")]
+    web = [part for part in found if _web_url(part)]
+    if len(web) != len(found):
+        shown = url if len(url) <= 60 else url[:57] + "..."
+        warnings.append(f"url “{shown}” holds text that is not a web address; it was left out")
+    links = fields.setdefault("links", [])
+    known = {link["url"] for link in links}
+    for n, address in enumerate(dict.fromkeys(web)):
+        if address not in known:
+            rel, title = ("source", fields.get("title", "") or address) if n == 0 else ("related", address)
+            links.insert(n, {"url": address, "title": title, "rel": rel, "tags": []})
 
 
 def content_id(fields: dict) -> str:
@@ -260,7 +282,9 @@ def _row_from_record(line: int, record, label: str = "") -> Row:
 def parse_jsonl(text: str) -> list[Row]:
     """One JSON object a line; blank lines are passed over."""
     rows = []
-    for number, line in enumerate(text.splitlines(), start=1):
+    # Only a line feed ends a record: str.splitlines would also split inside
+    # strings that hold U+2028 or other Unicode line separators.
+    for number, line in enumerate(text.split("\n"), start=1):
         if not line.strip():
             continue
         try:
