@@ -9,9 +9,11 @@ of global document numbers, so filtering is set intersection and counting is
 """
 from __future__ import annotations
 
+import heapq
 import threading
 from collections import Counter
 from itertools import chain
+from operator import itemgetter
 
 from whoosh.matching.wrappers import FilterMatcher
 
@@ -97,7 +99,7 @@ class View:
         rows = list(map(metas.__getitem__, docs))
         out = {}
         for name, (position, many) in FACETS.items():
-            values = map(lambda row, p=position: row[p], rows)
+            values = map(itemgetter(position), rows)
             counter = Counter(chain.from_iterable(values)) if many else Counter(values)
             counter.pop(None, None)
             counter.pop("", None)
@@ -107,8 +109,6 @@ class View:
     def newest(self, docs, limit: int) -> list[int]:
         """The ``limit`` newest of ``docs`` (undated last, then newest id first)."""
         metas = self.metas
-        import heapq
-
         return heapq.nlargest(limit, docs, key=lambda d: (metas[d][DAY], metas[d][STORY_ID]))
 
     def story_id(self, docnum: int) -> int:

@@ -16,15 +16,18 @@ from collections import namedtuple
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 from whoosh import columns, fields
-from whoosh.analysis import StemmingAnalyzer, StandardAnalyzer
+from whoosh.analysis import StandardAnalyzer, StemmingAnalyzer
+from whoosh.lang.stopwords import stoplists
 
 from kb.extensions import db
 from kb.models import Story, Tag
 
 META_ID = "__meta__"
 
-# Stemmed English, stop words removed; the stem cache makes indexing quicker.
-STEMMED = StemmingAnalyzer(cachesize=100_000)
+# Stemmed English, stop words removed (Whoosh's fuller English list, 127
+# words, so that question words in natural-language queries do not count);
+# the stem cache makes indexing quicker.
+STEMMED = StemmingAnalyzer(stoplist=frozenset(stoplists["en"]), cachesize=100_000)
 # Unstemmed words, for "did you mean" suggestions that read as real words.
 WORDS = StandardAnalyzer()
 
