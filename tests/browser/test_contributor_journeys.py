@@ -3,31 +3,15 @@ PDF, fix errors without losing anything, save a draft, preview, submit. Every
 page on the way passes the accessibility check."""
 from __future__ import annotations
 
-import gc
 import re
 import sys
 from pathlib import Path
-
-import pytest
 
 from kb.extensions import db
 from kb.models import Story
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from pdfs import make_pdf  # noqa: E402
-
-
-# Saving a story syncs the search index in the request's thread; kb.search caches
-# a searcher per thread, and the live server's threads end without closing it.
-# Reported to the search owner; until then that one warning must not hide the journeys.
-pytestmark = pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
-
-
-@pytest.fixture(autouse=True)
-def _collect_leaked_searchers(live_server):
-    """Collect them here, under this module's filter, rather than in a later test."""
-    yield
-    gc.collect()
 
 
 def expect(target):
