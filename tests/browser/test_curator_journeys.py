@@ -6,15 +6,9 @@ from __future__ import annotations
 
 import re
 
-import pytest
-
 from kb import database
 from kb.policy import SYSTEM
 from kb.services import stories, users
-
-# Saving syncs the search index in the live server's threads, whose cached
-# searchers are not closed when the threads end (reported to the search owner).
-pytestmark = pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
 
 PASSWORD = "lilac tractor sunrise"
 
