@@ -2,7 +2,6 @@
 from pathlib import Path
 
 import kb
-from kb import create_app
 
 
 def test_installed_app_finds_its_templates_and_static_files(app):
@@ -12,14 +11,12 @@ def test_installed_app_finds_its_templates_and_static_files(app):
     assert Path(app.static_folder, "favicon.svg").exists()
 
 
-def test_an_unexpected_error_gives_the_friendly_500_page_without_a_traceback(app_config):
-    app = create_app(app_config)
-
+def test_an_unexpected_error_gives_the_friendly_500_page_without_a_traceback(app, client):
     @app.get("/boom")
     def boom():
         raise RuntimeError("secret internals")
 
-    response = app.test_client().get("/boom")
+    response = client.get("/boom")
     page = response.get_data(as_text=True)
     assert response.status_code == 500
     assert "Sorry, there is a problem with the service" in page

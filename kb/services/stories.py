@@ -84,8 +84,11 @@ def parse_date(value) -> date | None:
 
 
 def is_web_url(url: str) -> bool:
-    parts = urlsplit(url)
-    return parts.scheme in ("http", "https") and bool(parts.netloc) and " " not in url
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # e.g. an unclosed IPv6 bracket
+        return False
+    return parts.scheme in ("http", "https") and bool(parts.hostname) and " " not in url
 
 
 def _text(value) -> str:
@@ -95,8 +98,8 @@ def _text(value) -> str:
 def _names(value) -> list[str]:
     if value is None:
         return []
-    if isinstance(value, str):
-        value = value.splitlines()
+    if not isinstance(value, (list, tuple, set)):
+        value = str(value).splitlines()
     seen, names = set(), []
     for item in value:
         name = taxonomy.clean_name(_text(item))
@@ -106,11 +109,27 @@ def _names(value) -> list[str]:
     return names
 
 
+def _items(value, field: str, errors: dict) -> list[dict]:
+    """A list of objects from a list of objects or strings (a string is the key field)."""
+    if value in (None, ""):
+        return []
+    if not isinstance(value, (list, tuple)):
+        errors[field] = "Give a list."
+        return []
+    items = []
+    for item in value:
+        if isinstance(item, str):
+            item = {"url" if field == "links" else "slug": item}
+        if not isinstance(item, dict):
+            errors[field] = "Each item must be an object or a string."
+            continue
+        items.append(item)
+    return items
+
+
 def _links(value, errors: dict) -> list[dict]:
     links = []
-    for n, item in enumerate(value or [], start=1):
-        if isinstance(item, str):
-            item = {"url": item}
+    for n, item in enumerate(_items(value, "links", errors), start=1):
         url = _text(item.get("url"))
         title = _text(item.get("title"))[:500]
         if not url and not title:
@@ -135,9 +154,7 @@ def _action_areas(value, errors: dict) -> list[dict]:
         value = [{"slug": k, "reason": v} for k, v in value.items()]
     known = {area.slug for area in taxonomy.all_action_areas()}
     areas, seen = [], set()
-    for item in value or []:
-        if isinstance(item, str):
-            item = {"slug": item}
+    for item in _items(value, "action_areas", errors):
         slug = _text(item.get("slug"))
         if slug not in known:
             errors["action_areas"] = f"“{slug}” is not one of the four action areas."

@@ -72,7 +72,7 @@ def find_tag(name_or_slug: str) -> Tag | None:
 
 def find_or_create_tag(actor, name: str) -> Tag:
     """The tag ``name`` resolves to; a new one only if the actor may create tags."""
-    name = clean_name(name)
+    name = clean_name(name)[:100]
     tag = find_tag(name)
     if tag is None:
         policy.require(policy.can_create_tag(actor), f"Only curators can create the new tag “{name}”.")

@@ -68,16 +68,6 @@ def challenge(response):
     return response
 
 
-@bp.after_app_request
-def allow_header(response):
-    """A 405 under /api/ says which methods the address allows (the JSON error
-    handler builds a new response and would otherwise lose the header)."""
-    exception = request.routing_exception
-    if response.status_code == 405 and request.path.startswith("/api/") and getattr(exception, "valid_methods", None):
-        response.headers["Allow"] = ", ".join(sorted(exception.valid_methods))
-    return response
-
-
 def api_actor():
     return g.api_user
 

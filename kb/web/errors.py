@@ -49,7 +49,10 @@ def handle_http_error(exc: HTTPException):
     if exc.code and exc.code < 400:
         return exc
     description = "" if exc.code in (404, 500) else (exc.description or "")
-    return error_response(exc.code or 500, description)
+    body, status = error_response(exc.code or 500, description)
+    # Keep what the error says to clients, such as Allow on 405 and Retry-After on 429.
+    headers = [(k, v) for k, v in exc.get_headers() if k.lower() != "content-type"]
+    return body, status, headers
 
 
 def handle_unexpected(exc: Exception):
