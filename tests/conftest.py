@@ -16,6 +16,7 @@ from click.testing import CliRunner
 from flask.cli import ScriptInfo
 from sqlalchemy import create_engine, text
 
+from clients import FreshClient
 from kb import create_app, database
 from kb.extensions import db
 from kb.policy import SYSTEM
@@ -100,6 +101,7 @@ def app_config(tmp_path, db_url):
 @pytest.fixture
 def app(app_config):
     app = create_app(app_config)
+    app.test_client_class = FreshClient
     with app.app_context():
         yield app
         db.session.remove()

@@ -5,8 +5,7 @@ from __future__ import annotations
 from html.parser import HTMLParser
 
 import pytest
-from flask import g
-from flask.testing import FlaskClient
+from clients import FreshClient
 
 from kb import create_app, database
 from kb.extensions import db
@@ -86,7 +85,6 @@ def test_contributors_see_their_own_unpublished_story_and_no_one_elses(app, clie
     story = make_story(owner, "submitted", title="Under review")
     sign_in(other)
     assert client.get(f"/stories/{story.slug}").status_code == 404
-    g.pop("_login_user", None)
     sign_in(owner)
     assert client.get(f"/stories/{story.slug}").status_code == 200
     assert client.get(f"/my/stories/{story.slug}/preview").status_code == 200
@@ -159,16 +157,6 @@ def form_values(page: str) -> dict:
     for name, value in parser.values:
         values.setdefault(name, []).append(value)
     return values
-
-
-class FreshClient(FlaskClient):
-    """A test client whose every request starts without what the last one cached
-    in ``g``: the test's app context outlives requests, a server's does not."""
-
-    def open(self, *args, **kwargs):
-        for name in ("_login_user", "csrf_token"):
-            g.pop(name, None)
-        return super().open(*args, **kwargs)
 
 
 @pytest.fixture
