@@ -216,3 +216,20 @@ def test_a_story_published_through_one_node_is_found_through_another_at_once(app
     out, err = node.communicate("go\n", timeout=60)
     assert node.returncode == 0, err
     assert out.strip() == "1"
+
+
+def test_writes_after_the_random_generator_is_reseeded_do_not_collide(app, make_story):
+    import random
+
+    random.seed(7)
+    make_story(title="Allotments first")
+    random.seed(7)
+    make_story(title="Allotments second")
+    assert found("allotments") == 2
+
+
+def test_a_commit_outside_kb_database_does_not_carry_the_log_lock_over(app, make_story):
+    story = make_story()
+    stories.update_story(SYSTEM, story, {"summary": "Changed"})
+    db.session.commit()
+    assert "kb_log_locked" not in db.session.info

@@ -21,14 +21,28 @@ import uuid
 from contextlib import contextmanager
 from pathlib import Path
 
+import secrets
+
 from whoosh import index as whoosh_index
+from whoosh.codec import base as whoosh_codec
 from whoosh.filedb.filestore import FileStorage
 from whoosh.index import LockError
+from whoosh.util import IDCHARS
 
 from kb.search.schema import META_ID, build_schema, meta_document
 
 CURRENT = "CURRENT"
 PREFIX = "ix-"
+
+
+def _segment_id(cls, size: int = 16) -> str:
+    return "".join(secrets.choice(IDCHARS) for _ in range(size))
+
+
+# Whoosh names new segments with the global `random` generator. Anything that
+# reseeds it (Hypothesis does, for every example) makes two writers pick the
+# same name and corrupt the index; names from the system's generator cannot collide.
+whoosh_codec.Segment._random_id = classmethod(_segment_id)
 
 
 class IndexBusy(RuntimeError):

@@ -1,5 +1,6 @@
 """Appending to the index change log (search/sync.py applies it after commit)."""
-from sqlalchemy import text
+from flask_sqlalchemy.session import Session
+from sqlalchemy import event, text
 
 from kb.extensions import db
 from kb.models import IndexChange
@@ -24,3 +25,11 @@ def record_index_change(*story_ids: int) -> None:
         session.info["kb_log_locked"] = True
     session.add_all(IndexChange(story_id=story_id) for story_id in ids)
     session.info["kb_index_dirty"] = True
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_log_lock(session, transaction) -> None:
+    """The advisory lock ends with the transaction, however it ends (even a
+    commit made outside kb.database), so the next transaction takes it again."""
+    if transaction.parent is None:
+        session.info.pop("kb_log_locked", None)
