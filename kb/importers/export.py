@@ -14,6 +14,7 @@ from kb import search
 from kb.extensions import db
 from kb.importers.formats import CSV_COLUMNS, FORMULA_START
 from kb.models import Story
+from kb.services.revisions import snapshot
 
 EXPORT_FORMATS = {"jsonl": "application/x-ndjson", "csv": "text/csv"}
 CHUNK = 200
@@ -46,31 +47,18 @@ def _search_ids(q: str, filters: dict | None) -> list[int]:
 
 def record(story: Story) -> dict:
     """A story in kb's JSON Lines fields (a superset of the shared corpus's fields)."""
+    fields = snapshot(story)
+    for kept_private in ("status", "attachments", "suggested_tags", "suggested_areas"):
+        del fields[kept_private]
     source_link = next((link for link in story.links if link.rel == "source"), None)
-    return {
-        "title": story.title,
-        "slug": story.slug,
-        "kind": story.kind or "",
-        "summary": story.summary or "",
-        "body": story.body or "",
-        "url": source_link.url if source_link else "",
-        "published_on": story.published_on.isoformat() if story.published_on else "",
-        "organisations": [o.name for o in story.organisations],
-        "people": [p.name for p in story.people],
-        "place": story.place or "",
-        "sector": story.sector or "",
-        "stage": story.stage or "",
-        "evidence": story.evidence or "",
-        "links": [{"url": link.url, "title": link.title or "", "rel": link.rel, "tags": list(link.tags or [])}
-                  for link in story.links],
-        "action_areas": [{"slug": link.action_area.slug, "reason": link.reason or ""}
-                         for link in sorted(story.area_links, key=lambda link: link.action_area.position)],
-        "tags": [tag.name for tag in story.tags],
-        "related": [s.slug for s in story.related if s.status == "published"],
-        "featured": bool(story.featured),
-        "source": story.source or "kb",
-        "source_id": story.source_id or story.slug,
-    }
+    fields.update(
+        url=source_link.url if source_link else "",
+        published_on=fields["published_on"] or "",
+        related=[s.slug for s in story.related if s.status == "published"],
+        source=story.source or "kb",
+        source_id=story.source_id or story.slug,
+    )
+    return fields
 
 
 def to_jsonl(stories: Iterable[Story]) -> Iterator[str]:

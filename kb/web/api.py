@@ -19,6 +19,7 @@ from kb.extensions import csrf, login_manager
 from kb.models import Organisation
 from kb.services import catalogue, listing, stories, taxonomy, tokens
 from kb.services.errors import DomainError, Invalid, NotFound
+from kb.services.revisions import snapshot
 from kb.web import openapi
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -187,19 +188,17 @@ def story_summary(story) -> dict:
     }
 
 
+SNAPSHOT_FIELDS = ("body", "people", "place", "sector", "stage", "evidence", "links", "featured",
+                   "suggested_tags", "suggested_areas")
+
+
 def story_detail_body(story) -> dict:
     """Every field of a story, in the domain's field names."""
     actor = api_actor()
     body = story_summary(story)
+    fields = snapshot(story)
+    body.update({key: fields[key] for key in SNAPSHOT_FIELDS})
     body.update({
-        "body": story.body or "",
-        "people": [p.name for p in story.people],
-        "place": story.place or "",
-        "sector": story.sector or "",
-        "stage": story.stage or "",
-        "evidence": story.evidence or "",
-        "links": [{"url": link.url, "title": link.title or "", "rel": link.rel, "tags": list(link.tags or [])}
-                  for link in story.links],
         "attachments": [
             {"filename": item.filename, "content_type": item.content_type, "size": item.size,
              "url": url_for("public.attachment", attachment_id=item.id, filename=item.filename, _external=True)}
@@ -210,9 +209,6 @@ def story_detail_body(story) -> dict:
             for link in sorted(story.area_links, key=lambda link: link.action_area.position)
         ],
         "related": [s.slug for s in story.related if s.status == "published"],
-        "featured": bool(story.featured),
-        "suggested_tags": list(story.suggested_tags or []),
-        "suggested_areas": list(story.suggested_areas or []),
         "source": story.source or "",
         "source_id": story.source_id or "",
         "review_note": (story.review_note or "") if policy.can_view_revisions(actor, story) else "",
