@@ -141,13 +141,12 @@ def test_two_processes_writing_at_once_both_succeed(app, make_story):
     assert search.verify(app).clean
 
 
-@pytest.fixture
-def postgres_only(app):
-    if db.engine.dialect.name != "postgresql":
-        pytest.skip("the advisory lock and concurrent commits are PostgreSQL's")
+# The advisory lock and concurrent commits are PostgreSQL's: these run on it alone.
+on_postgresql_only = pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
 
 
-def test_on_postgresql_a_later_change_never_becomes_visible_before_an_earlier_one(app, postgres_only, make_story):
+@on_postgresql_only
+def test_on_postgresql_a_later_change_never_becomes_visible_before_an_earlier_one(app, make_story):
     story = make_story(title="Gap check")
     url = app.config["SQLALCHEMY_DATABASE_URI"]
     engine = create_engine(url)
@@ -186,7 +185,8 @@ def test_on_postgresql_a_later_change_never_becomes_visible_before_an_earlier_on
     engine.dispose()
 
 
-def test_on_postgresql_concurrent_writers_leave_no_drift(app, postgres_only, make_story):
+@on_postgresql_only
+def test_on_postgresql_concurrent_writers_leave_no_drift(app, make_story):
     make_story(title="Start")
     writers = [run_python(app, WRITER, f"Writer{n}", "6") for n in range(4)]
     for process in writers:
