@@ -82,3 +82,17 @@ def test_contributor_cannot_change_stories_in_bulk(app, client, make_user, make_
     sign_in(make_user())
     assert client.post("/curate/bulk/apply", data={"ids": str(picked[0].id), "operation": "add_tag",
                                                    "value": "x"}).status_code == 403
+
+
+def test_curators_select_search_results_for_a_bulk_change_and_readers_do_not(app, client, make_user, make_story,
+                                                                               sign_in):
+    chosen = some_stories(make_story, 2, summary="Allotment sharing scheme.")
+    reader_page = client.get("/search?q=allotment").get_data(as_text=True)
+    assert 'name="story"' not in reader_page and "/curate/bulk" not in reader_page
+    sign_in(make_user("curator"))
+    page = client.get("/search?q=allotment").get_data(as_text=True)
+    for story in chosen:
+        assert f'name="story" type="checkbox" value="{story.id}"' in page
+    assert "/curate/bulk?all=1&amp;q=allotment" in page
+    confirm = client.get("/curate/bulk?all=1&q=allotment").get_data(as_text=True)
+    assert "2 stories" in confirm
