@@ -120,3 +120,22 @@ def test_curator_merges_two_tags_and_search_by_the_old_tag_finds_the_stories(
     expect(page).to_have_url(re.compile("/tags/local-government$"))
     axe(page)
     curator.context.close()
+
+
+def test_curator_tags_chosen_search_results_in_bulk(browser, live_server, axe, seeded_app):
+    person(seeded_app, "curator", "bulk@example.org")
+    curator = signed_in_page(browser, live_server, axe, "bulk@example.org")
+    visit(curator, axe, "/search?q=bookmarks")
+    curator.get_by_label("Select “Bookmarks for April 6th through April 27th”").check()
+    curator.get_by_role("button", name="Change the selected stories").click()
+    expect(curator.get_by_role("heading", level=1)).to_contain_text("1 story")
+    axe(curator)
+    curator.get_by_label("Add a tag").check()
+    curator.get_by_label("Tag (for a tag change)").fill("Delicious")
+    curator.get_by_role("button", name="Continue").click()
+    axe(curator)
+    curator.get_by_role("button", name="Change 1 story").click()
+    expect(curator.locator(".govuk-notification-banner")).to_contain_text("changed 1 story")
+    axe(curator)
+    visit(curator, axe, "/tags/delicious")
+    expect(curator.get_by_role("link", name="Bookmarks for April 6th through April 27th")).to_be_visible()
