@@ -35,12 +35,16 @@ def fail(message: str) -> None:
 @main.command()
 @with_appcontext
 def init():
-    """Create the database, or upgrade it to the newest schema keeping its data."""
+    """Create the database, or upgrade it to the newest schema keeping its data,
+    with the four action areas."""
     before, after = database.upgrade()
     if before == after:
         click.echo(f"Database is up to date (schema {after}).")
     else:
         click.echo(f"Database upgraded from schema {before or 'none'} to {after}.")
+    # The four action areas are part of the domain, not sample data: every instance has them.
+    seed_service.load_action_areas(SYSTEM)
+    database.commit(current_app)
 
 
 @main.command()

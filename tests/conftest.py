@@ -180,3 +180,24 @@ def sign_in(client):
         return user
 
     return do
+
+
+def pytest_terminal_summary(terminalreporter):
+    """A line per database backend and for the browser, so a CI log shows what ran."""
+    counts: dict[str, dict[str, int]] = {}
+    for outcome in ("passed", "failed", "skipped", "error"):
+        for report in terminalreporter.stats.get(outcome, []):
+            if getattr(report, "when", "call") != "call" and outcome == "passed":
+                continue
+            node = report.nodeid
+            groups = ["postgresql" if "[postgresql" in node or "-postgresql" in node else "sqlite" if "sqlite" in node else "no database"]
+            if "tests/browser/" in node:
+                groups.append("browser (Chromium)")
+            for group in groups:
+                counts.setdefault(group, {}).setdefault(outcome, 0)
+                counts[group][outcome] += 1
+    terminalreporter.section("kb: what ran")
+    for group in ("sqlite", "postgresql", "no database", "browser (Chromium)"):
+        if group in counts:
+            summary = ", ".join(f"{n} {outcome}" for outcome, n in sorted(counts[group].items()))
+            terminalreporter.write_line(f"{group}: {summary}")

@@ -36,6 +36,13 @@ def test_seed_publishes_every_story_through_the_services(app, cli):
     assert revisions >= 10 and audits == 5
 
 
+def test_init_gives_every_instance_the_four_action_areas(app, cli):
+    from kb.services import taxonomy
+
+    assert cli("init").exit_code == 0
+    assert [a.slug for a in taxonomy.all_action_areas()] == ["conditions", "culture", "networks", "evaluation"]
+
+
 def test_init_on_an_existing_database_keeps_its_data(app, cli):
     cli("seed")
     result = cli("init")
