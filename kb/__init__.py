@@ -6,7 +6,7 @@ from pathlib import Path
 from flask import Flask
 from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader, PrefixLoader
 
-from kb import config
+from kb import config, database
 from kb.extensions import csrf, db, limiter, login_manager
 
 TEMPLATE_FOLDER = config.PROJECT_ROOT / "templates"
@@ -41,6 +41,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     )
 
     db.init_app(app)
+    database.init_app(app)
     csrf.init_app(app)
     login_manager.init_app(app)
     app.config.setdefault("RATELIMIT_STORAGE_URI", "memory://")

@@ -8,6 +8,8 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
+from sqlalchemy import event
+
 from kb.extensions import db
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
@@ -62,3 +64,19 @@ def rollback() -> None:
     session.info.pop("kb_index_dirty", None)
     session.info.pop("kb_log_locked", None)
     session.rollback()
+
+
+def init_app(app) -> None:
+    """Tune each SQLite connection for several processes: readers do not wait
+    for a writer (WAL), and a writer waits for another rather than failing."""
+    with app.app_context():
+        engine = db.engine
+    if engine.dialect.name == "sqlite":
+        event.listen(engine, "connect", _sqlite_pragmas)
+
+
+def _sqlite_pragmas(dbapi_connection, connection_record) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=15000")
+    cursor.close()

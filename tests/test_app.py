@@ -28,3 +28,15 @@ def test_every_page_has_a_skip_link_and_a_main_landmark(seeded_app, client):
         page = client.get(path).get_data(as_text=True)
         assert 'href="#main-content"' in page
         assert 'id="main-content"' in page
+
+
+def test_sqlite_lets_readers_and_writers_of_several_processes_work_at_once(app):
+    from sqlalchemy import text
+
+    from kb.extensions import db
+
+    if db.engine.dialect.name != "sqlite":
+        assert db.engine.dialect.name == "postgresql"
+        return
+    assert db.session.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+    assert db.session.execute(text("PRAGMA busy_timeout")).scalar() == 15000
