@@ -15,8 +15,7 @@ from collections import Counter
 from itertools import chain
 from operator import itemgetter
 
-from whoosh.matching.wrappers import FilterMatcher
-
+from kb.search.postings import leaves, term_docs  # noqa: F401 (term_docs: part of this module's API)
 from kb.search.schema import Meta
 
 STORY_ID, STATUS, KIND, STAGE, YEAR, DAY, AREAS, TAGS, ORGS = range(9)
@@ -30,13 +29,6 @@ _segments: dict[tuple, list] = {}
 _views: dict[tuple, "View"] = {}
 _MAX_SEGMENTS = 256
 _MAX_VIEWS = 8
-
-
-def leaves(reader) -> list[tuple[object, int]]:
-    """(segment reader, first global docnum) for each segment."""
-    if reader.is_atomic():
-        return [(reader, 0)]
-    return list(reader.leaf_readers())
 
 
 def _segment_metas(path: str, segreader) -> list:
@@ -128,35 +120,3 @@ def view(path: str, searcher) -> View:
                 _views.pop(next(iter(_views)))
             _views[key] = found
     return found
-
-
-def term_docs(reader, field: str, text: str) -> set:
-    """Global numbers of the live and deleted documents containing a term.
-
-    Reads posting blocks whole rather than one posting at a time (about ten
-    times faster); deleted documents are removed by the caller's ``allowed``.
-    """
-    docs: set = set()
-    for segreader, offset in leaves(reader):
-        if (field, text) not in segreader:
-            continue
-        matcher = segreader.postings(field, text)
-        if isinstance(matcher, FilterMatcher):
-            matcher = matcher.child
-        ids = _leaf_ids(matcher)
-        docs.update(map(offset.__add__, ids) if offset else ids)
-    return docs
-
-
-def _leaf_ids(matcher):
-    if not hasattr(matcher, "_read_ids"):
-        return list(matcher.all_ids())
-    ids: list = []
-    while matcher.is_active():
-        if matcher._ids is None:
-            matcher._read_ids()
-        ids.extend(matcher._ids[matcher._i:])
-        if matcher._lastblock:
-            break
-        matcher._next_block()
-    return ids

@@ -16,9 +16,7 @@ import heapq
 
 from whoosh import query as wq
 from whoosh.scoring import bm25
-from whoosh.matching.wrappers import FilterMatcher
-
-from kb.search import facets
+from kb.search.postings import term_frequencies
 
 K1 = 1.2
 B = 0.75
@@ -30,38 +28,12 @@ PHRASE_BONUS = 0.5
 MIN_CANDIDATES = 300
 
 
-def postings(reader, field: str, text: str) -> dict[int, float]:
-    """Global docnum -> term frequency, for every document holding the term (deleted ones too)."""
-    out: dict[int, float] = {}
-    for segreader, offset in facets.leaves(reader):
-        if (field, text) not in segreader:
-            continue
-        matcher = segreader.postings(field, text)
-        if isinstance(matcher, FilterMatcher):
-            matcher = matcher.child
-        if not hasattr(matcher, "_read_ids"):
-            out.update((offset + d, w) for d, w in matcher.items_as("weight"))
-            continue
-        while matcher.is_active():
-            if matcher._ids is None:
-                matcher._read_ids()
-            if matcher._weights is None:
-                matcher._read_weights()
-            i = matcher._i
-            ids = matcher._ids[i:]
-            out.update(zip(map(offset.__add__, ids) if offset else ids, matcher._weights[i:]))
-            if matcher._lastblock:
-                break
-            matcher._next_block()
-    return out
-
-
 def rank(searcher, words: dict[str, float], docs: set, limit: int, phrase: list[str] | None = None) -> list[tuple[int, float]]:
     """The ``limit`` best of ``docs`` for ``words`` (stem -> query weight), best first, with scores."""
     if not docs or not words:
         return []
     reader = searcher.reader()
-    tfs = {(field, word): postings(reader, field, word) for field in FIELDS for word in words}
+    tfs = {(field, word): term_frequencies(reader, field, word) for field in FIELDS for word in words}
     idf = {word: searcher.idf("content", word) for word in words}
     candidates = _candidates(tfs, idf, words, docs, max(MIN_CANDIDATES, limit * 5))
     avgfl = {field: searcher.avg_field_length(field) or 1 for field in FIELDS}

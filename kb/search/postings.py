@@ -1,0 +1,110 @@
+"""Decoded posting lists, kept per process.
+
+Whoosh stores a term's postings in compressed, pickled blocks that hold the
+positions too, so reading even the document numbers of a common word costs
+milliseconds, and a search reads the same words several times (to match, to
+rank, for similar stories). Segments never change once written (deletions are
+applied by the caller's ``allowed`` set), so each term's document numbers and
+frequencies are decoded once per segment and kept as compact arrays, up to
+``BUDGET`` postings in all, least recently used dropped first.
+"""
+from __future__ import annotations
+
+import threading
+from array import array
+from collections import OrderedDict
+
+from whoosh.matching.wrappers import FilterMatcher
+
+BUDGET = 8_000_000  # postings kept (8 bytes each: about 64 MB)
+
+_lock = threading.Lock()
+_cache: OrderedDict[tuple, tuple[array, array]] = OrderedDict()
+_size = 0
+_EMPTY = (array("I"), array("f"))
+
+
+def leaves(reader) -> list[tuple[object, int]]:
+    """(segment reader, first global docnum) for each segment."""
+    if reader.is_atomic():
+        return [(reader, 0)]
+    return list(reader.leaf_readers())
+
+
+def segment_postings(segreader, field: str, text: str) -> tuple[array, array]:
+    """Segment-local document numbers (ascending) and term frequencies of a term,
+    deleted documents included."""
+    key = (segreader.segment().segment_id(), field, text)
+    with _lock:
+        found = _cache.get(key)
+        if found is not None:
+            _cache.move_to_end(key)
+            return found
+    found = _decode(segreader, field, text)
+    _keep(key, found)
+    return found
+
+
+def _decode(segreader, field: str, text: str) -> tuple[array, array]:
+    if (field, text) not in segreader:
+        return _EMPTY
+    matcher = segreader.postings(field, text)
+    if isinstance(matcher, FilterMatcher):
+        matcher = matcher.child
+    ids, weights = array("I"), array("f")
+    if not hasattr(matcher, "_read_ids"):
+        for doc, weight in matcher.items_as("weight"):
+            ids.append(doc)
+            weights.append(weight)
+        return ids, weights
+    while matcher.is_active():
+        # Whole blocks at a time, not one posting at a time.
+        if matcher._ids is None:
+            matcher._read_ids()
+        if matcher._weights is None:
+            matcher._read_weights()
+        i = matcher._i
+        ids.extend(matcher._ids[i:])
+        weights.extend(matcher._weights[i:])
+        if matcher._lastblock:
+            break
+        matcher._next_block()
+    return ids, weights
+
+
+def _keep(key: tuple, found: tuple[array, array]) -> None:
+    global _size
+    with _lock:
+        if key in _cache:
+            return
+        _cache[key] = found
+        _size += len(found[0])
+        while _size > BUDGET and len(_cache) > 1:
+            _, dropped = _cache.popitem(last=False)
+            _size -= len(dropped[0])
+
+
+def term_docs(reader, field: str, text: str) -> set:
+    """Global numbers of the live and deleted documents containing a term."""
+    docs: set = set()
+    for segreader, offset in leaves(reader):
+        ids = segment_postings(segreader, field, text)[0]
+        docs.update(map(offset.__add__, ids) if offset else ids)
+    return docs
+
+
+def term_frequencies(reader, field: str, text: str) -> dict[int, float]:
+    """Global docnum -> term frequency, for every document holding the term (deleted ones too)."""
+    out: dict[int, float] = {}
+    for segreader, offset in leaves(reader):
+        ids, weights = segment_postings(segreader, field, text)
+        out.update(zip(map(offset.__add__, ids) if offset else ids, weights))
+    return out
+
+
+def clear() -> None:
+    """Forget every decoded posting list (tests)."""
+    global _size
+    with _lock:
+        _cache.clear()
+        _size = 0
