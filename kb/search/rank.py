@@ -16,7 +16,7 @@ import heapq
 
 from whoosh import query as wq
 from whoosh.scoring import bm25
-from kb.search.postings import term_frequencies
+from kb.search.postings import leaves, term_frequencies
 
 K1 = 1.2
 B = 0.75
@@ -78,21 +78,35 @@ def _candidates(tfs, idf, words, docs: set, keep: int) -> list[int]:
 
 
 def _phrase_bonus(searcher, scored: list, phrase: list[str]) -> list:
-    top = sorted(doc for _, doc in scored)
-    found = set()
-    query = wq.Phrase("content", phrase, slop=1)
-    for sub, offset in searcher.leaf_searchers():
-        local = [d - offset for d in top if offset <= d < offset + sub.doc_count_all()]
-        if not local:
-            continue
-        matcher = query.matcher(sub)
-        for doc in local:
-            if not matcher.is_active():
-                break
-            if matcher.id() < doc:
-                matcher.skip_to(doc)
-            if matcher.is_active() and matcher.id() == doc:
-                found.add(doc + offset)
+    found = phrase_docs(searcher.reader(), sorted(doc for _, doc in scored), phrase)
     rescored = [((score * (1 + PHRASE_BONUS)) if doc in found else score, doc) for score, doc in scored]
     rescored.sort(key=lambda item: (-item[0], item[1]))
     return rescored
+
+
+def phrase_docs(reader, docs: list[int], phrase: list[str]) -> set[int]:
+    """Those of ``docs`` (ascending global numbers) whose content holds the stemmed
+    words of ``phrase`` next to each other and in order.
+
+    Each word's postings are skipped straight to the given documents, so only
+    the blocks holding them are read (Whoosh's phrase matcher walks every
+    document holding all the words)."""
+    found: set[int] = set()
+    for segreader, offset in leaves(reader):
+        local = [d - offset for d in docs if offset <= d < offset + segreader.doc_count_all()]
+        if not local or any(("content", word) not in segreader for word in phrase):
+            continue
+        matchers = {word: segreader.postings("content", word) for word in set(phrase)}
+        for doc in local:
+            positions = {}
+            for word, matcher in matchers.items():
+                if matcher.is_active() and matcher.id() < doc:
+                    matcher.skip_to(doc)
+                if not matcher.is_active() or matcher.id() != doc:
+                    break
+                positions[word] = set(matcher.value_as("positions"))
+            else:
+                first, rest = positions[phrase[0]], list(enumerate(phrase))[1:]
+                if any(all(p + i in positions[w] for i, w in rest) for p in first):
+                    found.add(doc + offset)
+    return found
