@@ -126,6 +126,24 @@ def test_operators_quotes_and_fields_narrow_a_search(app, areas, make_story):
     assert titles(search.search_stories("area:networks")) == ["Data about parks"]
 
 
+def test_searches_with_operators_rank_their_matches_by_the_words(app, make_story):
+    make_story(title="Few", summary="Housing news and repairs news, weekly news.")
+    make_story(title="Many", summary="Housing repairs, housing repairs, more repairs.")
+    make_story(title="Tenants", summary="Housing for tenants.")
+    assert titles(search.search_stories("housing AND repairs")) == ["Many", "Few"]
+    assert titles(search.search_stories("repairs NOT tenants")) == ["Many", "Few"]
+    assert titles(search.search_stories('"housing repairs" OR tenants'))[0] == "Tenants"
+
+
+def test_search_after_search_an_edited_story_is_found_by_its_new_words_only(app, make_story):
+    story = make_story(title="Leisure centre", summary="A pool with a sauna.")
+    assert search.search_stories("sauna").total == 1  # its words' postings are now read and kept
+    stories.update_story(SYSTEM, story, {"summary": "A pool with a solar roof."})
+    database.commit(app)
+    assert search.search_stories("sauna").total == 0
+    assert search.search_stories("solar AND pool").total == 1
+
+
 def test_capitals_are_operators_only_between_words(app, make_story):
     make_story(title="Not in education, employment or training")
     assert titles(search.search_stories("NOT IN EDUCATION")) == ["Not in education, employment or training"]

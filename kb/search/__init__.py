@@ -36,6 +36,7 @@ from dataclasses import dataclass, field
 from math import ceil
 
 from sqlalchemy import select
+from whoosh import query as wq
 
 from kb.extensions import db
 from kb.models import KINDS, STAGES, ActionArea, Organisation, Story, Tag, TagAlias
@@ -183,10 +184,32 @@ def _matching(s, parsed) -> set:
             docs |= facets.term_docs(reader, "content", word)
         return docs
     try:
-        return set(parsed.scoring.docs(s))
+        return _tree_docs(s, parsed.scoring)
     except Exception:  # an odd parsed query Whoosh cannot run: nothing matches
         log.info("Query could not run: %r", parsed.text, exc_info=True)
         return set()
+
+
+def _tree_docs(s, node) -> set:
+    """The documents a parsed query matches: terms from the decoded postings and
+    AND/OR/ANDNOT as set operations; anything else (phrases, wildcards, NOT
+    alone) through Whoosh's matchers."""
+    kind = type(node)
+    if kind is wq.Term:
+        return facets.term_docs(s.reader(), node.fieldname, node.text)
+    if kind in (wq.Or, wq.And) and node.subqueries:
+        sets = [_tree_docs(s, sub) for sub in node.subqueries]
+        if kind is wq.Or:
+            return set().union(*sets)
+        sets.sort(key=len)
+        return sets[0].intersection(*sets[1:])
+    if kind is wq.AndNot:
+        return _tree_docs(s, node.a) - _tree_docs(s, node.b)
+    if kind is wq.AndMaybe:
+        return _tree_docs(s, node.a)
+    if kind is wq.Require:
+        return _tree_docs(s, node.a) & _tree_docs(s, node.b)
+    return set(node.docs(s))
 
 
 def _ordered(s, view, parsed, matched: set, sort: str, start: int, per_page: int) -> list[Hit]:
@@ -196,6 +219,8 @@ def _ordered(s, view, parsed, matched: set, sort: str, start: int, per_page: int
     try:
         if parsed.words is not None:
             ranked = rank.rank(s, parsed.words, matched, start + per_page, parsed.phrase)[start:]
+        elif parsed.rank_words:
+            ranked = rank.rank(s, parsed.rank_words, matched, start + per_page)[start:]
         else:
             found = s.search(parsed.scoring, limit=start + per_page, filter=matched)
             ranked = [(hit.docnum, hit.score) for hit in found[start:start + per_page]]

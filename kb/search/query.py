@@ -42,6 +42,10 @@ class ParsedQuery:
     ``phrase``: the stemmed words in order. ``terms``: stemmed words
     to highlight. ``plain_words``: the words as typed (for "did you mean").
     ``message``: something to tell the reader about their input.
+    ``rank_words``: for queries in syntax, the words that must or may match
+    in the text fields (not those after NOT), to rank the matches like
+    natural language; None when the query has parts only Whoosh can weigh
+    (wildcards, fuzzy terms, ranges).
     """
 
     text: str
@@ -51,6 +55,7 @@ class ParsedQuery:
     terms: set[str] = field(default_factory=set)
     plain_words: list[str] = field(default_factory=list)
     message: str = ""
+    rank_words: dict[str, int] | None = None
 
     @property
     def is_empty(self) -> bool:
@@ -160,6 +165,36 @@ def _query_terms(parsed: wq.Query) -> set[str]:
     return terms
 
 
+_TEXT_FIELDS = ("title", "content", "tags")
+_FILTER_FIELDS = ("orgs", "areas", "kind", "stage", "year", "status")
+
+
+def _rank_words(q: wq.Query) -> dict[str, int] | None:
+    """The positive words of ``q`` in the text fields, or None if it has parts rank.py cannot weigh."""
+    words: dict[str, int] = {}
+
+    def walk(node) -> bool:
+        if isinstance(node, wq.Not):
+            return True
+        if isinstance(node, wq.AndNot):
+            return walk(node.a)
+        if type(node) is wq.Term:
+            if node.fieldname in _TEXT_FIELDS:
+                words[node.text] = 1
+            return node.fieldname in _TEXT_FIELDS or node.fieldname in _FILTER_FIELDS
+        if type(node) is wq.Phrase:
+            words.update(dict.fromkeys(node.words, 1))
+            return node.fieldname in _TEXT_FIELDS
+        if type(node) in (wq.And, wq.Or, wq.AndMaybe, wq.Require):
+            return all([walk(child) for child in node.children()])
+        return False
+
+    try:
+        return words if walk(q) and words else None
+    except Exception:
+        return None
+
+
 def parse(raw, schema) -> ParsedQuery:
     """Read any input whatsoever into a ParsedQuery; never raises."""
     text, message = clean(raw)
@@ -172,7 +207,7 @@ def parse(raw, schema) -> ParsedQuery:
         parsed = _syntax(text_ops, schema)
         if parsed is not None:
             terms = _query_terms(parsed)
-            return ParsedQuery(text, parsed, None, [], terms, plain_words, message)
+            return ParsedQuery(text, parsed, None, [], terms, plain_words, message, _rank_words(parsed))
         text_ops = re.sub(r"[^\w\s]", " ", text_ops.lower())
     scoring, words = _natural(text_ops.lower())
     if scoring is None:
