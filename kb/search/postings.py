@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import threading
 from array import array
+from bisect import bisect_left
 from collections import OrderedDict
 
 from whoosh.matching.wrappers import FilterMatcher
@@ -93,12 +94,26 @@ def term_docs(reader, field: str, text: str) -> set:
     return docs
 
 
-def term_frequencies(reader, field: str, text: str) -> dict[int, float]:
-    """Global docnum -> term frequency, for every document holding the term (deleted ones too)."""
+def frequencies_in(reader, field: str, text: str, docs: set) -> dict[int, float]:
+    """Global docnum -> term frequency for those of ``docs`` holding the term.
+
+    A long posting list is searched for a few documents (binary search) rather
+    than turned whole into a dict."""
     out: dict[int, float] = {}
     for segreader, offset in leaves(reader):
         ids, weights = segment_postings(segreader, field, text)
-        out.update(zip(map(offset.__add__, ids) if offset else ids, weights))
+        if not ids:
+            continue
+        if len(ids) <= 8 * len(docs):
+            found = zip(map(offset.__add__, ids) if offset else ids, weights)
+            out.update((doc, tf) for doc, tf in found if doc in docs)
+            continue
+        end = offset + segreader.doc_count_all()
+        for doc in docs:
+            if offset <= doc < end:
+                i = bisect_left(ids, doc - offset)
+                if i < len(ids) and ids[i] == doc - offset:
+                    out[doc] = weights[i]
     return out
 
 

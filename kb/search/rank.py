@@ -16,7 +16,7 @@ import heapq
 
 from whoosh import query as wq
 from whoosh.scoring import bm25
-from kb.search.postings import leaves, term_frequencies
+from kb.search.postings import frequencies_in, leaves
 
 K1 = 1.2
 B = 0.75
@@ -33,9 +33,12 @@ def rank(searcher, words: dict[str, float], docs: set, limit: int, phrase: list[
     if not docs or not words:
         return []
     reader = searcher.reader()
-    tfs = {(field, word): term_frequencies(reader, field, word) for field in FIELDS for word in words}
+    tfs = {("content", word): frequencies_in(reader, "content", word, docs) for word in words}
     idf = {word: searcher.idf("content", word) for word in words}
     candidates = _candidates(tfs, idf, words, docs, max(MIN_CANDIDATES, limit * 5))
+    chosen = set(candidates)
+    tfs.update({(field, word): frequencies_in(reader, field, word, chosen)
+                for field in FIELDS if field != "content" for word in words})
     avgfl = {field: searcher.avg_field_length(field) or 1 for field in FIELDS}
     scored = []
     for doc in candidates:
