@@ -208,6 +208,15 @@ def test_story_page_shows_similar_published_stories(app, client, make_story):
     assert "Food waste in schools" in similar and "Draft food waste" not in similar
 
 
+def test_similar_stories_follow_an_edit_of_a_look_alike(app, make_story):
+    story = make_story(title="Food waste collection", summary="Weekly food waste collection for flats.")
+    other = make_story(title="Food waste in schools", summary="Food waste collection from school kitchens.")
+    assert search.similar_stories(story.id) == [other.id]
+    stories.update_story(SYSTEM, other, {"title": "Bus lanes", "summary": "Bus lanes on the ring road."})
+    database.commit(app)
+    assert search.similar_stories(story.id) == []
+
+
 def test_search_help_page_explains_the_syntax(app, client):
     page = client.get("/search/help").get_data(as_text=True)
     for example in ("&#34;open data&#34;", "AND", "NOT", "title:camp", "tag:", "org:", "area:", "kind:"):

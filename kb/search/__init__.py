@@ -281,35 +281,57 @@ def load_hits(results: SearchResults) -> list[tuple[Story, Hit]]:
     return [(rows[hit.story_id], hit) for hit in results.hits if hit.story_id in rows]
 
 
+SIMILAR_TERMS = 12
+# Stories holding the story's rarest key words, taken word by word until there
+# are this many; stories sharing only its commonest words are not scored.
+SIMILAR_CANDIDATES = 1500
+_similar: dict[tuple, list[int]] = {}
+_MAX_SIMILAR = 2048
+
+
 def similar_stories(story_id: int, limit: int = 5) -> list[int]:
-    """Ids of up to ``limit`` published stories most like this one (never itself)."""
+    """Ids of up to ``limit`` published stories most like this one (never itself).
+
+    Kept per index version, so a story page shown again costs one lookup."""
     from flask import current_app
 
     app = current_app._get_current_object()
+    with searcher(home(app)) as s:
+        if s is None:
+            return []
+        key = (str(home(app).current_path()), s.reader().generation(), story_id, limit)
+        found = _similar.get(key)
+        if found is None:
+            found = _similar_in(s, app, story_id, limit)
+            if len(_similar) >= _MAX_SIMILAR:
+                _similar.pop(next(iter(_similar)), None)
+            _similar[key] = found
+        return list(found)
+
+
+def _similar_in(s, app, story_id: int, limit: int) -> list[int]:
     row = db.session.execute(
         select(Story.title, Story.summary, Story.body).where(Story.id == story_id)
     ).first()
     if row is None:
         return []
     text = " ".join((row.title, row.title, row.summary, query.plain_text(row.body)[:2000]))
-    with searcher(home(app)) as s:
-        if s is None:
-            return []
-        view = facets.view(str(home(app).current_path()), s)
-        allowed = view.allowed(("published",), {})
-        docnum = s.document_number(id=str(story_id))
-        if docnum is not None:
-            allowed.discard(docnum)
-        try:
-            words = dict(s.key_terms_from_text("content", text, numterms=12))
-            docs = set()
-            for word in words:
-                docs |= facets.term_docs(s.reader(), "content", word)
-            ranked = rank.rank(s, words, docs & allowed, limit)
-        except Exception:
-            log.info("Similar stories failed for %s", story_id, exc_info=True)
-            return []
-        return [view.story_id(doc) for doc, _ in ranked]
+    view = facets.view(str(home(app).current_path()), s)
+    try:
+        words = dict(s.key_terms_from_text("content", text, numterms=SIMILAR_TERMS))
+        reader = s.reader()
+        docs: set = set()
+        for word in sorted(words, key=lambda w: reader.doc_frequency("content", w)):
+            docs |= facets.term_docs(reader, "content", word)
+            if len(docs) >= SIMILAR_CANDIDATES:
+                break
+        docs &= view.docs_where(facets.STATUS, "published", False)
+        docs.discard(s.document_number(id=str(story_id)))
+        ranked = rank.rank(s, words, docs, limit)
+    except Exception:
+        log.info("Similar stories failed for %s", story_id, exc_info=True)
+        return []
+    return [view.story_id(doc) for doc, _ in ranked]
 
 
 def init_app(app) -> None:
