@@ -1,4 +1,4 @@
-from sqlalchemy import ForeignKey, Integer, String, Text
+from sqlalchemy import ForeignKey, Integer, String, Text, select
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from kb.extensions import db
@@ -39,6 +39,19 @@ class Tag(Timestamps, db.Model):
     @property
     def is_merged(self) -> bool:
         return self.merged_into_id is not None
+
+    @classmethod
+    def by_slug(cls, slug: str) -> "Tag | None":
+        """The live tag a tag's or alias's slug resolves to, following merges; or None."""
+        tag = db.session.scalar(select(cls).where(cls.slug == slug))
+        if tag is None:
+            alias = db.session.scalar(select(TagAlias).where(TagAlias.slug == slug))
+            tag = alias.tag if alias else None
+        seen = set()
+        while tag is not None and tag.merged_into_id is not None and tag.id not in seen:
+            seen.add(tag.id)
+            tag = tag.merged_into
+        return tag
 
     def __repr__(self) -> str:
         return f"<Tag {self.slug}>"

@@ -39,7 +39,7 @@ from sqlalchemy import select
 from whoosh import query as wq
 
 from kb.extensions import db
-from kb.models import KINDS, STAGES, ActionArea, Organisation, Story, Tag, TagAlias
+from kb.models import KINDS, STAGES, ActionArea, Organisation, Story, Tag
 from kb.search import facets, query, rank
 from kb.search.index import IndexBusy, searcher
 from kb.search.sync import Drift, home, log_exists, rebuild, sync, sync_if_behind, sync_quietly, verify
@@ -118,14 +118,7 @@ def _index_filters(filters: dict) -> dict:
 
 
 def _tag_slug(slug: str) -> str:
-    tag = db.session.scalar(select(Tag).where(Tag.slug == slug))
-    if tag is None:
-        alias = db.session.scalar(select(TagAlias).where(TagAlias.slug == slug))
-        tag = alias.tag if alias else None
-    seen = set()
-    while tag is not None and tag.merged_into is not None and tag.id not in seen:
-        seen.add(tag.id)
-        tag = tag.merged_into
+    tag = Tag.by_slug(slug)
     return tag.slug if tag else slug
 
 

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import heapq
 
-from whoosh import query as wq
 from whoosh.scoring import bm25
 from kb.search.postings import frequencies_in, leaves
 

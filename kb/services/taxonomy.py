@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from kb import policy
 from kb.extensions import db
-from kb.models import ActionArea, Organisation, Person, Tag, TagAlias
+from kb.models import ActionArea, Organisation, Person, Tag
 from kb.services.errors import NotFound
 
 
@@ -58,16 +58,7 @@ def upsert_action_area(actor, slug: str, position: int, name: str, wording: str)
 
 def find_tag(name_or_slug: str) -> Tag | None:
     """The live tag a name, slug or alias resolves to (following merges), or None."""
-    slug = make_slug(name_or_slug, 120)
-    tag = db.session.scalar(select(Tag).where(Tag.slug == slug))
-    if tag is None:
-        alias = db.session.scalar(select(TagAlias).where(TagAlias.slug == slug))
-        tag = alias.tag if alias else None
-    seen = set()
-    while tag is not None and tag.merged_into_id is not None and tag.id not in seen:
-        seen.add(tag.id)
-        tag = tag.merged_into
-    return tag
+    return Tag.by_slug(make_slug(name_or_slug, 120))
 
 
 def find_or_create_tag(actor, name: str) -> Tag:

@@ -2,10 +2,8 @@
 from __future__ import annotations
 
 from flask import Blueprint, current_app, redirect, render_template, request, send_file, url_for
-from sqlalchemy import select
 
-from kb.extensions import db
-from kb.models import Organisation, Person, Tag, TagAlias
+from kb.models import Organisation, Person, Tag
 from kb.services import attachments, listing, stories, taxonomy
 from kb.services.errors import NotFound
 from kb.web.hooks import actor
@@ -67,13 +65,9 @@ def tag(slug: str):
 
     :raise 404: if no tag or alias has this slug.
     """
-    item = db.session.scalar(select(Tag).where(Tag.slug == slug))
-    if item is None:
-        alias = db.session.scalar(select(TagAlias).where(TagAlias.slug == slug))
-        if alias is None:
-            raise NotFound("There is no such tag.")
-        item = alias.tag
-    survivor = taxonomy.find_tag(item.slug) or item
+    survivor = Tag.by_slug(slug)
+    if survivor is None:
+        raise NotFound("There is no such tag.")
     if survivor.slug != slug:
         return redirect(url_for("public.tag", slug=survivor.slug), 301)
     page = listing.stories_with_tag(survivor, page_number(), per_page())
