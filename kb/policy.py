@@ -11,7 +11,6 @@ from kb.services.errors import Forbidden
 EDITABLE_BY_CONTRIBUTOR = ("draft", "changes_requested")
 SUBMITTABLE = ("draft", "changes_requested", "withdrawn")
 WITHDRAWABLE = ("draft", "submitted", "changes_requested")
-REVIEWABLE = ("submitted",)
 
 
 class SystemActor:
@@ -80,9 +79,13 @@ def can_withdraw_story(user, story) -> bool:
     return is_owner(user, story) and story.status in WITHDRAWABLE
 
 
-def can_review_story(user, story) -> bool:
-    """Publish, request changes or reject."""
-    return is_curator(user) and story.status in REVIEWABLE + ("changes_requested", "rejected", "withdrawn", "draft")
+def can_request_changes(user, story) -> bool:
+    """Send a story back to its contributor with a note."""
+    return is_curator(user) and story.status in ("submitted", "draft", "withdrawn")
+
+
+def can_reject_story(user, story) -> bool:
+    return is_curator(user) and story.status in ("submitted", "changes_requested", "draft", "withdrawn")
 
 
 def can_publish_story(user, story) -> bool:

@@ -349,13 +349,13 @@ def _require_note(note: str, field: str, message: str) -> str:
 
 
 def request_changes(actor, story: Story, note: str) -> Story:
-    policy.require(policy.can_review_story(actor, story), "Only curators can review stories.")
+    policy.require(policy.can_request_changes(actor, story), "Changes cannot be requested for this story now.")
     note = _require_note(note, "note", "Enter a note telling the contributor what to change.")
     return _change_status(actor, story, "changes_requested", "request_changes", note)
 
 
 def reject_story(actor, story: Story, reason: str) -> Story:
-    policy.require(policy.can_review_story(actor, story), "Only curators can review stories.")
+    policy.require(policy.can_reject_story(actor, story), "This story cannot be rejected now.")
     reason = _require_note(reason, "reason", "Enter the reason for rejecting the story.")
     return _change_status(actor, story, "rejected", "reject", reason)
 
