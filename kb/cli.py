@@ -60,9 +60,13 @@ def seed():
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, type=int, show_default=True, envvar="PORT")
 @click.option("--workers", default=None, type=int, help="Worker processes (default: 2 x cores + 1).")
+@with_appcontext
 def serve(host: str, port: int, workers: int | None):
     """Serve the app with gunicorn, several worker processes."""
+    from kb import mail
     from kb.server import serve as run_server
+
+    click.echo(mail.describe(current_app.config))
 
     run_server(host, port, workers)
 
@@ -151,3 +155,8 @@ from kb.importers.commands import export_command, import_command  # noqa: E402
 
 main.add_command(import_command)
 main.add_command(export_command)
+
+from kb.mail_commands import alerts_group, mail_group  # noqa: E402
+
+main.add_command(mail_group)
+main.add_command(alerts_group)

@@ -42,6 +42,13 @@ def defaults(instance: Path) -> dict:
         "REMEMBER_COOKIE_DURATION": timedelta(days=30),
         "INDEX_WRITE_TIMEOUT": 30.0,
         "SEARCH_SYNC_ON_START": True,
+        # Email: without SMTP_URL messages are written to MAIL_FOLDER as .eml files.
+        "SMTP_URL": "",
+        "MAIL_FROM": "kb <kb@localhost>",
+        "MAIL_FOLDER": str(instance / "mail"),
+        "SERVICE_NAME": "kb",
+        # The address links in emails start with; in a request without it, the request's own.
+        "BASE_URL": "",
     }
 
 
@@ -52,6 +59,9 @@ ENV_SETTINGS = {
     "KB_INDEX_DIR": "INDEX_DIR",
     "KB_UPLOAD_DIR": "UPLOAD_DIR",
     "KB_RATELIMIT_STORAGE_URI": "RATELIMIT_STORAGE_URI",
+    "KB_SMTP_URL": "SMTP_URL",
+    "KB_MAIL_FROM": "MAIL_FROM",
+    "KB_BASE_URL": "BASE_URL",
 }
 
 

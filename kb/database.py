@@ -47,22 +47,29 @@ def commit(app) -> None:
     """End the unit of work: commit, then bring the search index up to date.
 
     The one place a transaction is committed, for a request, a CLI command or an
-    import. A failing sync is logged and retried later, never reported as a failed save.
+    import. A failing sync is logged and retried later, never reported as a failed save;
+    so is mail the unit of work queued (it waits in the outbox).
     """
     session = db.session
     dirty = session.info.pop("kb_index_dirty", False)
     session.info.pop("kb_log_locked", None)
+    queued_mail = session.info.pop("kb_mail_queued", None)
     session.commit()
     if dirty:
         from kb import search
 
         search.sync_quietly(app)
+    if queued_mail:
+        from kb.services import mail
+
+        mail.deliver_quietly(app, queued_mail)
 
 
 def rollback() -> None:
     session = db.session
     session.info.pop("kb_index_dirty", None)
     session.info.pop("kb_log_locked", None)
+    session.info.pop("kb_mail_queued", None)
     session.rollback()
 
 

@@ -17,6 +17,7 @@ from flask.cli import ScriptInfo
 from sqlalchemy import create_engine, text
 
 from clients import FreshClient
+from smtp_server import mailbox, smtp_app  # noqa: F401  (fixtures)
 from kb import create_app, database
 from kb.extensions import db
 from kb.policy import SYSTEM
@@ -95,6 +96,7 @@ def app_config(tmp_path, db_url):
         "SECRET_KEY": "test-secret",
         "WTF_CSRF_ENABLED": False,
         "RATELIMIT_ENABLED": False,
+        "BASE_URL": "http://localhost",
     }
 
 

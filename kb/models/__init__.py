@@ -1,5 +1,6 @@
 """SQLAlchemy models. No Flask request, no search engine here."""
 from kb.models.audit import AuditEvent, IndexChange, Revision
+from kb.models.mail import FREQUENCIES, AlertDelivery, OutboxMessage, SavedSearch, SiteSetting
 from kb.models.story import (
     KINDS,
     STAGES,
@@ -15,7 +16,7 @@ from kb.models.user import ROLES, ApiToken, User
 
 __all__ = [
     "KINDS", "STAGES", "STATUSES", "ROLES",
-    "ActionArea", "ApiToken", "Attachment", "AuditEvent", "IndexChange", "Link",
+    "ActionArea", "AlertDelivery", "ApiToken", "FREQUENCIES", "OutboxMessage", "SavedSearch", "SiteSetting", "Attachment", "AuditEvent", "IndexChange", "Link",
     "Organisation", "Person", "Revision", "Story", "StoryActionArea", "StoryTag",
     "Tag", "TagAlias", "User",
 ]

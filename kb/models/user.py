@@ -1,7 +1,7 @@
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import Boolean, DateTime, ForeignKey, String
+from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from kb.extensions import db
@@ -21,6 +21,14 @@ class User(UserMixin, Timestamps, db.Model):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     # Changes when the password changes, so old sessions and remember-me cookies end.
     session_token: Mapped[str] = mapped_column(String(64))
+    # None until the person follows the link sent to the address.
+    email_confirmed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Kinds of email turned off or on, {kind: bool}; a missing kind takes its default.
+    email_preferences: Mapped[dict] = mapped_column(JSON, default=dict)
+    # The mail server refused the address or a message bounced: alerts stop.
+    email_bounced_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    email_bounce_reason: Mapped[str] = mapped_column(String(500), default="")
+    digest_sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     @property
     def is_active(self) -> bool:  # Flask-Login: a deactivated user cannot sign in

@@ -1,0 +1,67 @@
+"""``kb mail`` and ``kb alerts``: thin wrappers over the outbox and the alerts."""
+from __future__ import annotations
+
+import sys
+
+import click
+from flask import current_app
+from flask.cli import with_appcontext
+
+from kb import database, mail
+from kb.extensions import db
+from kb.services import mail as mail_service
+from kb.services import users
+
+
+@click.group("mail")
+def mail_group():
+    """Email: the outbox, a test message, addresses that refuse mail."""
+
+
+@mail_group.command("send")
+@with_appcontext
+def mail_send():
+    """Send every message due in the outbox (new ones and failed ones due a retry)."""
+    click.echo(mail.describe(current_app.config))
+    counts = mail_service.deliver(current_app)
+    click.echo(_counts_line(counts))
+
+
+@mail_group.command("test")
+@click.argument("address")
+@with_appcontext
+def mail_test(address: str):
+    """Send a test message to ADDRESS now; exit 1 if it does not go."""
+    click.echo(mail.describe(current_app.config))
+    row = mail_service.queue("test", address, "Test message", "test")
+    database.commit(current_app)  # sends it
+    db.session.refresh(row)
+    if row.status != "sent":
+        click.echo(f"Error: the message was not sent: {row.last_error}", err=True)
+        sys.exit(1)
+    click.echo(f"Sent a test message to {address}.")
+
+
+@mail_group.command("bounce")
+@click.argument("address")
+@click.option("--reason", default="Bounced", show_default=True)
+@with_appcontext
+def mail_bounce(address: str, reason: str):
+    """Record that mail to ADDRESS bounced: alerts and notifications to it stop."""
+    user = users.get_user_by_email(address)
+    if user is None:
+        click.echo(f"Error: no account has the address {address}.", err=True)
+        sys.exit(1)
+    mail_service.record_bounce(user, reason)
+    database.commit(current_app)
+    click.echo(f"Recorded: mail to {user.email} bounced ({reason}).")
+
+
+def _counts_line(counts: dict) -> str:
+    return (f"Mail: {counts['sent']} sent, {counts['retry']} to retry later, "
+            f"{counts['refused']} refused, {counts['failed']} given up.")
+
+
+@click.group("alerts")
+def alerts_group():
+    """Email alerts of saved searches."""
