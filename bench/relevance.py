@@ -1,14 +1,17 @@
 """Ranking quality of kb's search on a test collection, beside SQLite FTS5.
 
-    .venv/bin/python bench/relevance.py ../shared/eval/cranfield
+    .venv/bin/python bench/relevance.py                 # every collection in ../shared/eval
     .venv/bin/python bench/relevance.py ../shared/eval/cranfield --json
 
 The collection folder holds ``docs.jsonl`` ({"id", "title", "text"}),
 ``queries.jsonl`` ({"id", "text"}) and ``qrels.tsv`` (query, doc, graded
-relevance). Each document becomes a published story (title, and its text as
+relevance); with no folder named, every collection in ``../shared/eval`` that
+has a ``docs.jsonl`` is measured, one table each and then their mean. Each
+document becomes a published story (title, and its text as
 the body) in a fresh SQLite database; each query goes through
 ``kb.search.search_stories``, the function the search page calls. FTS5
-(porter tokenizer, bm25(), query words OR-ed) ranks the same documents.
+(porter tokenizer, title and text columns weighted as kb weighs them, bm25(),
+query words OR-ed) ranks the same documents.
 Prints nDCG@10, MAP@100 and Recall@100 with trec_eval's definitions.
 """
 from __future__ import annotations
@@ -99,40 +102,83 @@ def kb_runs(folder: Path, docs, queries) -> dict[str, list[str]]:
 
 
 def fts_runs(folder: Path, docs, queries) -> dict[str, list[str]]:
+    """FTS5 over the title and the text, the title weighted as kb weighs it
+    (kb's text field holds the title too, and the title field adds its weight)."""
+    from kb.search.rank import FIELDS
+
     con = sqlite3.connect(folder / "fts.sqlite3")
-    con.execute("CREATE VIRTUAL TABLE docs USING fts5(id UNINDEXED, text, tokenize='porter unicode61')")
-    con.executemany("INSERT INTO docs VALUES (?, ?)", [(str(d["id"]), d.get("text") or "") for d in docs])
+    con.execute("CREATE VIRTUAL TABLE docs USING fts5(id UNINDEXED, title, text, tokenize='porter unicode61')")
+    con.executemany("INSERT INTO docs VALUES (?, ?, ?)",
+                    [(str(d["id"]), d.get("title") or "", d.get("text") or "") for d in docs])
+    ranking = f"bm25(docs, 0, {FIELDS['title']}, {FIELDS['content']})"
     runs = {}
     for q in queries:
         words = re.findall(r"\w+", q["text"].lower())
         match = " OR ".join(f'"{w}"' for w in words)
-        rows = con.execute("SELECT id FROM docs WHERE docs MATCH ? ORDER BY bm25(docs) LIMIT 100", (match,)).fetchall() if words else []
+        rows = con.execute(f"SELECT id FROM docs WHERE docs MATCH ? ORDER BY {ranking} LIMIT 100",
+                           (match,)).fetchall() if words else []
         runs[str(q["id"])] = [r[0] for r in rows]
     con.close()
     return runs
 
 
-def main(argv=None) -> None:
-    parser = argparse.ArgumentParser(description="nDCG@10, MAP@100 and Recall@100 of kb search and FTS5")
-    parser.add_argument("collection", type=Path, help="folder with docs.jsonl, queries.jsonl, qrels.tsv")
-    parser.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
-    args = parser.parse_args(argv)
-    docs, queries, qrels = read_collection(args.collection)
+# ``../shared/eval`` beside the repository (or beside a folder holding it, for worktrees).
+EVAL = next((parent / "shared" / "eval" for parent in Path(__file__).resolve().parents
+             if (parent / "shared" / "eval").is_dir()), Path("../shared/eval"))
+SYSTEMS = (("kb", "kb (search_stories)"), ("fts5", "SQLite FTS5 bm25()"))
+METRICS = ("ndcg@10", "map@100", "recall@100")
+
+
+def collections(named: list[Path]) -> list[Path]:
+    """The folders named, or every collection under ``EVAL`` with a docs.jsonl."""
+    if named:
+        return named
+    return sorted(folder for folder in EVAL.iterdir() if (folder / "docs.jsonl").is_file())
+
+
+def measure(collection: Path) -> dict:
+    docs, queries, qrels = read_collection(collection)
     folder = Path(tempfile.mkdtemp(prefix="kb-relevance-"))
     try:
-        result = {"kb": scores(kb_runs(folder, docs, queries), qrels),
-                  "fts5": scores(fts_runs(folder, docs, queries), qrels)}
+        return {"documents": len(docs), "queries": len(queries),
+                "kb": scores(kb_runs(folder, docs, queries), qrels),
+                "fts5": scores(fts_runs(folder, docs, queries), qrels)}
     finally:
         shutil.rmtree(folder, ignore_errors=True)
-    if args.json:
-        print(json.dumps(result))
-        return
-    print(f"{args.collection.name}: {len(docs):,} documents, {len(queries)} queries")
-    print(f"| {'system':<22} | {'nDCG@10':>8} | {'MAP@100':>8} | {'Recall@100':>10} |")
-    print(f"|{'-' * 24}|{'-' * 10}|{'-' * 10}|{'-' * 12}|")
-    for name, label in (("kb", "kb (search_stories)"), ("fts5", "SQLite FTS5 bm25()")):
+
+
+def table(title: str, result: dict) -> str:
+    lines = [title, f"| {'system':<22} | {'nDCG@10':>8} | {'MAP@100':>8} | {'Recall@100':>10} |",
+             f"|{'-' * 24}|{'-' * 10}|{'-' * 10}|{'-' * 12}|"]
+    for name, label in SYSTEMS:
         r = result[name]
-        print(f"| {label:<22} | {r['ndcg@10']:>8.3f} | {r['map@100']:>8.3f} | {r['recall@100']:>10.3f} |")
+        lines.append(f"| {label:<22} | {r['ndcg@10']:>8.3f} | {r['map@100']:>8.3f} | {r['recall@100']:>10.3f} |")
+    diff = result["kb"]["ndcg@10"] - result["fts5"]["ndcg@10"]
+    lines.append(f"kb - FTS5 nDCG@10: {diff:+.3f}")
+    return "\n".join(lines)
+
+
+def mean(results: dict) -> dict:
+    return {name: {m: round(sum(r[name][m] for r in results.values()) / len(results), 4) for m in METRICS}
+            for name, _ in SYSTEMS}
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(description="nDCG@10, MAP@100 and Recall@100 of kb search and FTS5")
+    parser.add_argument("collection", type=Path, nargs="*",
+                        help="folders with docs.jsonl, queries.jsonl, qrels.tsv (default: every one in ../shared/eval)")
+    parser.add_argument("--json", action="store_true", help="print one JSON object instead of tables")
+    args = parser.parse_args(argv)
+    results = {}
+    for collection in collections(args.collection):
+        results[collection.name] = result = measure(collection)
+        if not args.json:
+            print(table(f"{collection.name}: {result['documents']:,} documents, {result['queries']} queries", result))
+            print(flush=True)
+    if args.json:
+        print(json.dumps({"collections": results, "mean": mean(results)}))
+    elif len(results) > 1:
+        print(table(f"mean of {len(results)} collections", mean(results)))
 
 
 if __name__ == "__main__":

@@ -49,6 +49,8 @@ def defaults(instance: Path) -> dict:
         "SERVICE_NAME": "kb",
         # The address links in emails start with; in a request without it, the request's own.
         "BASE_URL": "",
+        # Seconds of CPU time one search may use before it returns what it has.
+        "SEARCH_CPU_BUDGET": 0.8,
     }
 
 

@@ -1,9 +1,66 @@
-"""Production serving: gunicorn with several worker processes."""
+"""Production serving: gunicorn with several worker processes.
+
+Request limits: a search of ``MAX_QUERY_CHARS`` characters is up to 12 bytes
+a character once UTF-8 and percent-encoded, longer than any request line
+gunicorn accepts with a number (its ceiling is 8,190 bytes), so the request
+line limit is 0, which gunicorn reads as "no limit": every search reaches the
+app, which answers past its limit with a page that says so. A single header
+may be as long as such an address (a client may send it back as Referer).
+If gunicorn itself refuses a request (headers too large), the worker answers
+with a kb page instead of gunicorn's bare one.
+"""
 from __future__ import annotations
 
 import multiprocessing
 
+from gunicorn import util
 from gunicorn.app.base import BaseApplication
+from gunicorn.http.errors import LimitRequestHeaders, LimitRequestLine
+from gunicorn.workers.sync import SyncWorker
+
+from kb.search.query import MAX_QUERY_CHARS
+
+# Bytes of one percent-encoded character at most (4 bytes of UTF-8, 3 each), and room for the rest of the address.
+REQUEST_LINE_LIMIT = 0
+REQUEST_FIELD_LIMIT = MAX_QUERY_CHARS * 12 + 8192
+
+
+class Worker(SyncWorker):
+    """gunicorn's sync worker, answering requests it refuses with a kb page."""
+
+    _pages: dict[int, bytes] = {}
+
+    def handle_error(self, req, client, addr, exc):
+        if isinstance(exc, (LimitRequestLine, LimitRequestHeaders)):
+            status = 414 if isinstance(exc, LimitRequestLine) else 431
+            self.log.warning("Request refused from %s: %s", (addr or ("",))[0], exc)
+            try:
+                util.write_nonblock(client, self._page(status))
+                return
+            except Exception:  # the page could not be made or sent: gunicorn's own answer
+                self.log.exception("Could not send the kb page for %s", status)
+        super().handle_error(req, client, addr, exc)
+
+    def _page(self, status: int) -> bytes:
+        if status not in self._pages:
+            self._pages[status] = refusal_page(self.wsgi, status)
+        return self._pages[status]
+
+
+def refusal_page(app, status: int) -> bytes:
+    """A whole HTTP response: a kb page explaining a request too large to read."""
+    from flask import render_template
+
+    reason = "URI Too Long" if status == 414 else "Request Header Fields Too Large"
+    with app.test_request_context("/"):
+        body = render_template(
+            "errors/error.html", status=status, title="Your request was too long",
+            message=(f"The address or the information your browser sent was too long for kb to read. "
+                     f"A search can be up to {MAX_QUERY_CHARS:,} characters."),
+        ).encode("utf-8")
+    head = (f"HTTP/1.1 {status} {reason}\r\nConnection: close\r\n"
+            f"Content-Type: text/html; charset=utf-8\r\nContent-Length: {len(body)}\r\n\r\n")
+    return head.encode("latin-1") + body
 
 
 class _Server(BaseApplication):
@@ -26,7 +83,10 @@ def serve(host: str, port: int, workers: int | None = None) -> None:
         {
             "bind": f"{host}:{port}",
             "workers": workers or multiprocessing.cpu_count() * 2 + 1,
+            "worker_class": "kb.server.Worker",
             "accesslog": "-",
             "timeout": 60,
+            "limit_request_line": REQUEST_LINE_LIMIT,
+            "limit_request_field_size": REQUEST_FIELD_LIMIT,
         }
     ).run()

@@ -41,6 +41,8 @@ from whoosh import query as wq
 from kb.extensions import db
 from kb.models import KINDS, STAGES, ActionArea, Organisation, Story, Tag
 from kb.search import facets, query, rank
+from kb.search.budget import MESSAGE as BUDGET_MESSAGE
+from kb.search.budget import Budget
 from kb.search.index import IndexBusy, searcher
 from kb.search.sync import Drift, home, log_exists, rebuild, sync, sync_if_behind, sync_quietly, verify
 
@@ -50,6 +52,7 @@ SORTS = ("relevance", "newest")
 FILTERS = tuple(facets.FACETS)
 MAX_PER_PAGE = 100
 MAX_FILTER_VALUES = 10
+MAX_QUERY_CHARS = query.MAX_QUERY_CHARS
 FACET_LIMIT = 12
 
 
@@ -104,6 +107,12 @@ def clean_filters(filters) -> dict[str, list[str]]:
     return out
 
 
+def clean_query(q, limit: int | None = MAX_QUERY_CHARS) -> str:
+    """The query as search reads it: control characters and runs of spaces
+    gone, cut at a word boundary to at most ``limit`` characters (None: whole)."""
+    return query.clean(q, limit)[0]
+
+
 def _index_filters(filters: dict) -> dict:
     """Filter values as the index holds them: years as numbers, tag aliases resolved."""
     out = {}
@@ -140,25 +149,28 @@ def search_stories(q="", filters=None, sort="relevance", page=1, per_page=20,
     per_page = min(MAX_PER_PAGE, max(1, _int(per_page, 20)))
     results = SearchResults(query="", filters=filters, sort=sort, page=page, per_page=per_page)
     sync_if_behind(app)
+    budget = Budget(app.config["SEARCH_CPU_BUDGET"])
     with searcher(home(app)) as s:
         if s is None:
             results.message = "Search is not available yet. Please try again in a minute."
             return results
-        parsed = query.parse(q, s.schema)
+        parsed = query.parse(q, s.reader())
         results.query, results.message = parsed.text, parsed.message
         view = facets.view(str(home(app).current_path()), s)
         matched = view.allowed(tuple(statuses), _index_filters(filters))
         if not parsed.is_empty:
-            matched = _matching(s, parsed) & matched
+            matched = _matching(s, parsed, matched, budget) & matched
         results.total = len(matched)
         results.facets = _facets(view.counts(matched), filters)
         start = (page - 1) * per_page
         if start < len(matched):
-            results.hits = _ordered(s, view, parsed, matched, sort, start, per_page)
-        if suggest and not parsed.is_empty:
+            results.hits = _ordered(s, view, parsed, matched, sort, start, per_page, budget)
+        if suggest and not parsed.is_empty and not budget.over():
             results.suggestion = query.suggestion(s, parsed)
     if snippets and results.hits and parsed.terms:
         _add_snippets(results.hits, parsed.terms)
+    if budget.spent:
+        results.message = " ".join(filter(None, (results.message, BUDGET_MESSAGE)))
     return results
 
 
@@ -169,59 +181,62 @@ def _int(value, default: int) -> int:
         return default
 
 
-def _matching(s, parsed) -> set:
+def _matching(s, parsed, universe: set, budget: Budget) -> set:
     reader = s.reader()
     if parsed.words is not None:
         docs: set = set()
         for word in parsed.words:
+            if budget.over():
+                break
             docs |= facets.term_docs(reader, "content", word)
         return docs
     try:
-        return _tree_docs(s, parsed.scoring)
-    except Exception:  # an odd parsed query Whoosh cannot run: nothing matches
+        return _tree_docs(s, parsed.scoring, universe, budget)
+    except Exception:  # an odd parsed query: nothing matches
         log.info("Query could not run: %r", parsed.text, exc_info=True)
         return set()
 
 
-def _tree_docs(s, node) -> set:
-    """The documents a parsed query matches: terms from the decoded postings and
-    AND/OR/ANDNOT as set operations; anything else (phrases, wildcards, NOT
-    alone) through Whoosh's matchers."""
+def _tree_docs(s, node, universe: set, budget: Budget) -> set:
+    """The documents a parsed query matches, by set operations on decoded
+    postings: terms, phrases (their words' documents, then positions), AND, OR,
+    AND NOT, and NOT alone (everything the reader may see but those)."""
     kind = type(node)
     if kind is wq.Term:
         return facets.term_docs(s.reader(), node.fieldname, node.text)
+    if kind is wq.Phrase:
+        sets = sorted((facets.term_docs(s.reader(), node.fieldname, w) for w in node.words), key=len)
+        docs = sets[0].intersection(*sets[1:]) & universe
+        return rank.phrase_docs(s.reader(), sorted(docs), node.words, node.fieldname, budget)
     if kind in (wq.Or, wq.And) and node.subqueries:
-        sets = [_tree_docs(s, sub) for sub in node.subqueries]
+        sets = []
+        for sub in node.subqueries:
+            if budget.over():
+                break
+            sets.append(_tree_docs(s, sub, universe, budget))
+        if not sets:
+            return set()
         if kind is wq.Or:
             return set().union(*sets)
         sets.sort(key=len)
         return sets[0].intersection(*sets[1:])
     if kind is wq.AndNot:
-        return _tree_docs(s, node.a) - _tree_docs(s, node.b)
-    if kind is wq.AndMaybe:
-        return _tree_docs(s, node.a)
-    if kind is wq.Require:
-        return _tree_docs(s, node.a) & _tree_docs(s, node.b)
-    return set(node.docs(s))
+        return _tree_docs(s, node.a, universe, budget) - _tree_docs(s, node.b, universe, budget)
+    if kind is wq.Not:
+        return universe - _tree_docs(s, node.query, universe, budget)
+    return set()
 
 
-def _ordered(s, view, parsed, matched: set, sort: str, start: int, per_page: int) -> list[Hit]:
-    if parsed.is_empty or sort == "newest":
-        docnums = view.newest(matched, start + per_page)[start:]
-        return [Hit(view.story_id(d), None) for d in docnums]
-    try:
-        if parsed.words is not None:
-            ranked = rank.rank(s, parsed.words, matched, start + per_page, parsed.phrase)[start:]
-        elif parsed.rank_words:
-            ranked = rank.rank(s, parsed.rank_words, matched, start + per_page)[start:]
-        else:
-            found = s.search(parsed.scoring, limit=start + per_page, filter=matched)
-            ranked = [(hit.docnum, hit.score) for hit in found[start:start + per_page]]
-    except Exception:
-        log.info("Query could not be ranked: %r", parsed.text, exc_info=True)
-        ranked = []
-    if not ranked and matched:
-        # Pure negations (NOT x) match without a score: newest first.
+def _ordered(s, view, parsed, matched: set, sort: str, start: int, per_page: int, budget: Budget) -> list[Hit]:
+    words = parsed.words if parsed.words is not None else parsed.rank_words
+    ranked = []
+    if not parsed.is_empty and sort != "newest" and words:
+        try:
+            ranked = rank.rank(s, words, matched, start + per_page, parsed.phrase, budget)[start:]
+        except Exception:
+            log.info("Query could not be ranked: %r", parsed.text, exc_info=True)
+    if not ranked:
+        # No words to rank by (NOT x, kind:report), or sorted by date: newest first.
         return [Hit(view.story_id(d), None) for d in view.newest(matched, start + per_page)[start:]]
     return [Hit(view.story_id(d), score) for d, score in ranked]
 
@@ -341,5 +356,5 @@ def init_app(app) -> None:
 
 __all__ = [
     "SearchResults", "Hit", "FacetValue", "Drift", "IndexBusy", "search_stories", "similar_stories",
-    "load_hits", "sync", "sync_quietly", "rebuild", "verify", "init_app", "FILTERS", "SORTS",
+    "load_hits", "clean_query", "MAX_QUERY_CHARS", "sync", "sync_quietly", "rebuild", "verify", "init_app", "FILTERS", "SORTS",
 ]

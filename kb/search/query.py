@@ -1,34 +1,48 @@
-"""Reading what a person typed into a query, ranking, snippets and suggestions.
+"""Reading what a person typed into a query, snippets and suggestions.
 
-Natural language by default: every word is optional (OR), each scored with
-BM25F over the title (boosted), the tags and the whole story, a word typed
-twice counts twice, and stories holding all the words, or the words as a
-phrase, score higher. Quotes, AND/OR/NOT, brackets and ``field:value`` switch
-to Whoosh's query syntax; anything it cannot read falls back to the words.
+Natural language unless the syntax is unmistakable: every word is optional
+(OR), ranked by ``rank.py``, and a word typed twice counts twice. Syntax is
+only quotes, a known field prefix (``title:``, ``tag:``, ``org:``, ``area:``,
+``kind:``... see ``FIELD_ALIASES``), AND/OR/NOT in capitals between terms and
+a trailing ``*`` on a word of three letters or more; brackets group only
+around those. Every other character is text (``?``, ``!``, ``:``, ``-``,
+``/``, ``'``, inside words too), so a question finds what the same words
+without the question mark find. A query that mixes prose and syntax keeps
+both: the prose words are optional and rank the matches.
+
+The parsed query is a small tree of Whoosh query objects (Term, Phrase, And,
+Or, AndNot, Not) that ``kb.search`` evaluates as set operations on decoded
+postings; prefixes are expanded here, at most ``MAX_EXPANSIONS`` words each.
 """
 from __future__ import annotations
 
 import re
 from collections import Counter
 from dataclasses import dataclass, field
+from itertools import islice
 
 from markupsafe import Markup
-from whoosh import highlight, qparser
+from whoosh import highlight
 from whoosh import query as wq
 
 from kb.search.schema import FIELD_ALIASES, STEMMED, WORDS
 
-MAX_QUERY_CHARS = 500
-OPERATORS = {"AND", "OR", "NOT", "ANDNOT", "ANDMAYBE"}
-# Field weights for the natural-language query (BM25F per field, summed).
-TITLE_BOOST = 2.0
-TAGS_BOOST = 1.5
-# Extra weight for stories that hold every word, or the words as a phrase.
-ALL_WORDS_BONUS = 0.3
-PHRASE_BONUS = 0.5
-MAX_BONUS_WORDS = 6
+# Longest query read; the search page refuses longer ones with a page that says so.
+MAX_QUERY_CHARS = 10_000
+# Distinct words a natural-language query matches and ranks by (its most
+# distinctive ones: rarest in the index, weighted by how often typed).
+MAX_QUERY_WORDS = 64
+# Words a prefix (``innov*``) expands to (the commonest), and words looked at to choose them.
+MAX_EXPANSIONS = 50
+MAX_PREFIX_SCAN = 5_000
+OPERATORS = ("AND", "OR", "NOT")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
-_SYNTAX = re.compile(r'["()\[\]{}^*?~]|(?<!\S)[+-]\S|\b[A-Za-z_]+:\S')
+_TOKEN = re.compile(r'(?P<field>[A-Za-z]+):"(?P<fphrase>[^"]*)"|"(?P<phrase>[^"]*)"|(?P<open>\()|(?P<close>\))'
+                    r'|(?P<word>[^\s"()]+)')
+_FIELD_WORD = re.compile(r"([A-Za-z]+):(\S+)")
+_PREFIX = re.compile(r"(\w{3,})\*")
+_TEXT_FIELDS = ("title", "content", "tags")
+_KEYWORD_FIELDS = ("kind", "stage", "year", "status")
 _TAGS = re.compile(r"<[^>]{0,500}>|!?\[([^\]]*)\]\([^)]*\)|[#*_`>|]+")
 
 
@@ -36,16 +50,14 @@ _TAGS = re.compile(r"<[^>]{0,500}>|!?\[([^\]]*)\]\([^)]*\)|[#*_`>|]+")
 class ParsedQuery:
     """A query ready to run.
 
-    ``text``: the cleaned input. ``scoring``: the Whoosh query that ranks.
-    ``words``: stemmed word -> times typed, for the fast match set and ranker
-    (natural language only), or None when ``scoring`` decides matches itself.
-    ``phrase``: the stemmed words in order. ``terms``: stemmed words
-    to highlight. ``plain_words``: the words as typed (for "did you mean").
-    ``message``: something to tell the reader about their input.
-    ``rank_words``: for queries in syntax, the words that must or may match
-    in the text fields (not those after NOT), to rank the matches like
-    natural language; None when the query has parts only Whoosh can weigh
-    (wildcards, fuzzy terms, ranges).
+    ``text``: the cleaned input. ``scoring``: the query tree that decides the
+    matches (None: no words, every story is listed). ``words``: stemmed word
+    -> times typed, for natural language, or None for a query in syntax.
+    ``phrase``: the stemmed words in order (natural language). ``terms``:
+    stemmed words to highlight. ``plain_words``: the words as typed (for "did
+    you mean"). ``message``: something to tell the reader about their input.
+    ``rank_words``: for a query in syntax, the positive words in the text
+    fields, which rank its matches like natural language (None: newest first).
     """
 
     text: str
@@ -62,96 +74,210 @@ class ParsedQuery:
         return self.scoring is None
 
 
-def clean(text) -> tuple[str, str]:
+def clean(text, limit: int | None = MAX_QUERY_CHARS) -> tuple[str, str]:
     """The text to search for, and a message if it had to be shortened."""
     text = _CONTROL.sub(" ", str(text or ""))
     text = " ".join(text.split())
-    if len(text) > MAX_QUERY_CHARS:
-        cut = text[:MAX_QUERY_CHARS].rsplit(" ", 1)[0] or text[:MAX_QUERY_CHARS]
-        return cut, f"Your search was long, so only its first {len(cut)} characters were used."
+    if limit is not None and len(text) > limit:
+        cut = text[:limit].rsplit(" ", 1)[0] or text[:limit]
+        return cut, f"Your search was long, so only its first {len(cut):,} characters were used."
     return text, ""
-
-
-def _operators_in_place(text: str) -> str:
-    """Lower-case AND/OR/NOT unless they stand between words (NOT: before one).
-
-    Text with no lower-case letters at all (pasted in capitals) has no operators.
-    """
-    if not re.search(r"[a-z]", text):
-        return text.lower()
-    words = text.split(" ")
-    out = []
-    for n, word in enumerate(words):
-        if word in OPERATORS:
-            before = n > 0 and words[n - 1] not in OPERATORS
-            after = n + 1 < len(words) and words[n + 1] not in OPERATORS
-            if not (after and (before or word == "NOT")):
-                word = word.lower()
-        out.append(word)
-    return " ".join(out)
-
-
-def _uses_syntax(text: str) -> bool:
-    return bool(_SYNTAX.search(text)) or any(word in OPERATORS for word in text.split(" "))
 
 
 def stems(text: str) -> list[str]:
     return [token.text for token in STEMMED(text)]
 
 
-def _natural(text: str) -> tuple[wq.Query | None, list[str]]:
+# Tokens ----------------------------------------------------------------------
+
+@dataclass
+class _Token:
+    kind: str  # word, phrase, field, prefix, op, open, close
+    text: str
+    field: str = ""
+
+
+def _tokens(text: str) -> list[_Token]:
+    """The input as words, phrases, field terms, prefixes and brackets.
+
+    A quote without its pair is text. ``AND``/``OR``/``NOT`` are marked as
+    possible operators here and decided by ``_operators``."""
+    if text.count('"') % 2:
+        last = text.rindex('"')
+        text = text[:last] + " " + text[last + 1:]
+    out = []
+    for m in _TOKEN.finditer(text):
+        if m.group("field") is not None:
+            name = m.group("field").lower()
+            if name in FIELD_ALIASES:
+                out.append(_Token("field", m.group("fphrase"), FIELD_ALIASES[name]))
+            else:
+                out += [_Token("word", m.group("field")), _Token("phrase", m.group("fphrase"))]
+        elif m.group("phrase") is not None:
+            out.append(_Token("phrase", m.group("phrase")))
+        elif m.group("open"):
+            out.append(_Token("open", "("))
+        elif m.group("close"):
+            out.append(_Token("close", ")"))
+        else:
+            out.append(_word_token(m.group("word")))
+    return out
+
+
+def _word_token(word: str) -> _Token:
+    fielded = _FIELD_WORD.fullmatch(word)
+    if fielded and fielded.group(1).lower() in FIELD_ALIASES:
+        name = FIELD_ALIASES[fielded.group(1).lower()]
+        value = fielded.group(2)
+        prefix = _PREFIX.fullmatch(value)
+        if prefix and name in ("title", "tags", "orgs", "areas"):
+            return _Token("prefix", prefix.group(1), name)
+        return _Token("field", value, name)
+    prefix = _PREFIX.fullmatch(word)
+    if prefix:
+        return _Token("prefix", prefix.group(1), "content")
+    if word in OPERATORS:
+        return _Token("op", word)
+    return _Token("word", word)
+
+
+_OPERAND_START = ("word", "phrase", "field", "prefix", "open")
+_OPERAND_END = ("word", "phrase", "field", "prefix", "close")
+
+
+def _operators(tokens: list[_Token], all_capitals: bool) -> list[_Token]:
+    """Keep AND/OR as operators only between terms and NOT only before one;
+    the rest are words. Text typed all in capitals has no operators."""
+    out = list(tokens)
+    for n, token in enumerate(out):
+        if token.kind != "op":
+            continue
+        before = out[n - 1] if n else None
+        after = out[n + 1] if n + 1 < len(out) else None
+        starts = after is not None and (after.kind in _OPERAND_START or (after.kind == "op" and after.text == "NOT"))
+        if token.text == "NOT":
+            ok = after is not None and after.kind in _OPERAND_START
+        else:
+            ok = starts and before is not None and before.kind in _OPERAND_END
+        if all_capitals or not ok:
+            out[n] = _Token("word", token.text.lower())
+    return out
+
+
+# Building the query tree -------------------------------------------------------
+
+class _Builder:
+    """Recursive descent over the tokens: OR (also between adjacent terms) binds
+    loosest, then AND, then NOT; brackets group."""
+
+    def __init__(self, tokens: list[_Token], reader, message: list[str]):
+        self.tokens = tokens
+        self.at = 0
+        self.depth = 0
+        self.reader = reader
+        self.message = message
+
+    def peek(self) -> _Token | None:
+        return self.tokens[self.at] if self.at < len(self.tokens) else None
+
+    def take(self) -> _Token:
+        self.at += 1
+        return self.tokens[self.at - 1]
+
+    def any(self) -> wq.Query | None:
+        parts = []
+        while (token := self.peek()) is not None:
+            if token.kind == "close":
+                self.take()
+                if self.depth:
+                    break
+                continue  # a closing bracket without its pair is text
+            if token.kind == "op" and token.text == "OR":
+                self.take()
+                continue
+            parts.append(self.all())
+        return _combine(wq.Or, parts)
+
+    def all(self) -> wq.Query | None:
+        left = self.unary()
+        while (token := self.peek()) is not None and token.kind == "op" and token.text == "AND":
+            self.take()
+            right = self.unary()
+            if isinstance(right, wq.Not):
+                left = wq.AndNot(left, right.query) if left is not None else right
+            else:
+                left = _combine(wq.And, [left, right])
+        return left
+
+    def unary(self) -> wq.Query | None:
+        token = self.take()
+        if token.kind == "op" and token.text == "NOT":
+            inner = self.unary()
+            return wq.Not(inner) if inner is not None else None
+        if token.kind == "open":
+            self.depth += 1
+            inner = self.any()
+            self.depth -= 1
+            return inner
+        if token.kind == "op":  # an operator with nothing usable around it
+            return None
+        return self.term(token)
+
+    def term(self, token: _Token) -> wq.Query | None:
+        if token.kind == "word":
+            return _words_query("content", token.text)
+        if token.kind == "phrase":
+            return _words_query("content", token.text)
+        if token.kind == "prefix":
+            return self.prefix(token.field, token.text.lower())
+        if token.field in _KEYWORD_FIELDS:
+            return wq.Term(token.field, token.text.lower()) if token.text else None
+        return _words_query(token.field, token.text)
+
+    def prefix(self, fieldname: str, prefix: str) -> wq.Query | None:
+        starts = dict.fromkeys([prefix, *stems(prefix)[:1]])
+        found: set[str] = set()
+        for start in starts:
+            try:
+                found.update(t.decode("utf-8") if isinstance(t, bytes) else t
+                             for t in islice(self.reader.expand_prefix(fieldname, start), MAX_PREFIX_SCAN))
+            except Exception:  # a field this index does not have
+                continue
+        if not found:
+            return wq.Term(fieldname, prefix)
+        if len(found) > MAX_EXPANSIONS:
+            found = set(sorted(found, key=lambda t: -self.reader.doc_frequency(fieldname, t))[:MAX_EXPANSIONS])
+            self.message.append(f"{prefix}* matches many words, so only the {MAX_EXPANSIONS} commonest were searched for.")
+        return _combine(wq.Or, [wq.Term(fieldname, t) for t in sorted(found)])
+
+
+def _words_query(fieldname: str, text: str) -> wq.Query | None:
     words = stems(text)
-    counts = Counter(words)
-    if not counts:
-        return None, []
-    clauses = [
-        wq.Or([wq.Term("title", word, boost=TITLE_BOOST), wq.Term("tags", word, boost=TAGS_BOOST),
-               wq.Term("content", word)], boost=float(count))
-        for word, count in counts.items()
-    ]
-    if 2 <= len(counts) <= MAX_BONUS_WORDS:
-        clauses.append(wq.And([wq.Term("content", word) for word in counts], boost=ALL_WORDS_BONUS))
-        clauses.append(wq.Phrase("content", words, slop=1, boost=PHRASE_BONUS))
-    return wq.Or(clauses), words
-
-
-def _parser(schema) -> qparser.QueryParser:
-    parser = qparser.MultifieldParser(
-        ["title", "tags", "content"], schema,
-        fieldboosts={"title": TITLE_BOOST, "tags": TAGS_BOOST}, group=qparser.OrGroup,
-    )
-    parser.remove_plugin_class(qparser.BoostPlugin)
-    aliases: dict[str, list[str]] = {}
-    for alias, target in FIELD_ALIASES.items():
-        if alias != target:
-            aliases.setdefault(target, []).append(alias)
-    parser.add_plugin(qparser.FieldAliasPlugin(aliases))
-    return parser
-
-
-def _syntax(text: str, schema) -> wq.Query | None:
-    try:
-        parsed = _parser(schema).parse(text)
-    except Exception:  # Whoosh raises many kinds on odd input; the words still work
+    if not words:
         return None
-    if parsed is None or parsed is wq.NullQuery or isinstance(parsed, type(wq.NullQuery)):
+    if len(words) == 1:
+        return wq.Term(fieldname, words[0])
+    return wq.Phrase(fieldname, words, slop=1)
+
+
+def _combine(kind, parts: list) -> wq.Query | None:
+    parts = [p for p in parts if p is not None]
+    if not parts:
         return None
-    return _negations_exclude(parsed)
-
-
-def _negations_exclude(q: wq.Query) -> wq.Query:
-    """``a b NOT c`` means (a OR b) without c, not "a OR b OR anything but c"."""
-    if isinstance(q, wq.Or):
-        subs = [_negations_exclude(sub) for sub in q.subqueries]
-        nots = [sub.query for sub in subs if isinstance(sub, wq.Not)]
-        others = [sub for sub in subs if not isinstance(sub, wq.Not)]
+    if len(parts) == 1:
+        return parts[0]
+    if kind is wq.Or:
+        nots = [p.query for p in parts if isinstance(p, wq.Not)]
+        others = [p for p in parts if not isinstance(p, wq.Not)]
         if nots and others:
-            positive = others[0] if len(others) == 1 else wq.Or(others, boost=q.boost)
+            # "a b NOT c" means (a or b) without c, not "a or b or anything but c".
+            positive = others[0] if len(others) == 1 else wq.Or(others)
             return wq.AndNot(positive, nots[0] if len(nots) == 1 else wq.Or(nots))
-        return q.__class__(subs, boost=q.boost) if subs != q.subqueries else q
-    if isinstance(q, wq.And):
-        return wq.And([_negations_exclude(sub) for sub in q.subqueries], boost=q.boost)
-    return q
+    return kind(parts)
+
+
+def _uses_syntax(tokens: list[_Token]) -> bool:
+    return any(t.kind in ("phrase", "field", "prefix", "op") for t in tokens)
 
 
 def _query_terms(parsed: wq.Query) -> set[str]:
@@ -165,55 +291,69 @@ def _query_terms(parsed: wq.Query) -> set[str]:
     return terms
 
 
-_TEXT_FIELDS = ("title", "content", "tags")
-_FILTER_FIELDS = ("orgs", "areas", "kind", "stage", "year", "status")
-
-
 def _rank_words(q: wq.Query) -> dict[str, int] | None:
-    """The positive words of ``q`` in the text fields, or None if it has parts rank.py cannot weigh."""
+    """The positive words of ``q`` in the text fields (None if it has none)."""
     words: dict[str, int] = {}
 
-    def walk(node) -> bool:
+    def walk(node) -> None:
         if isinstance(node, wq.Not):
-            return True
+            return
         if isinstance(node, wq.AndNot):
-            return walk(node.a)
-        if type(node) is wq.Term:
-            if node.fieldname in _TEXT_FIELDS:
-                words[node.text] = 1
-            return node.fieldname in _TEXT_FIELDS or node.fieldname in _FILTER_FIELDS
-        if type(node) is wq.Phrase:
+            walk(node.a)
+        elif type(node) is wq.Term and node.fieldname in _TEXT_FIELDS:
+            words[node.text] = 1
+        elif type(node) is wq.Phrase and node.fieldname in _TEXT_FIELDS:
             words.update(dict.fromkeys(node.words, 1))
-            return node.fieldname in _TEXT_FIELDS
-        if type(node) in (wq.And, wq.Or, wq.AndMaybe, wq.Require):
-            return all([walk(child) for child in node.children()])
-        return False
+        elif type(node) in (wq.And, wq.Or):
+            for child in node.children():
+                walk(child)
 
-    try:
-        return words if walk(q) and words else None
-    except Exception:
-        return None
+    walk(q)
+    return words or None
 
 
-def parse(raw, schema) -> ParsedQuery:
-    """Read any input whatsoever into a ParsedQuery; never raises."""
+def parse(raw, reader=None) -> ParsedQuery:
+    """Read any input whatsoever into a ParsedQuery; never raises.
+
+    ``reader`` (the index's) expands prefixes and chooses the most distinctive
+    words of a long query; without it prefixes match only themselves."""
     text, message = clean(raw)
-    plain_words = [token.text for token in WORDS(text)]
     if not text:
         return ParsedQuery(text, message=message)
-    # "field:" with nothing after it is just the word.
-    text_ops = re.sub(r"(\w):(?=\s|$)", r"\1", _operators_in_place(text))
-    if _uses_syntax(text_ops):
-        parsed = _syntax(text_ops, schema)
-        if parsed is not None:
-            terms = _query_terms(parsed)
-            return ParsedQuery(text, parsed, None, [], terms, plain_words, message, _rank_words(parsed))
-        text_ops = re.sub(r"[^\w\s]", " ", text_ops.lower())
-    scoring, words = _natural(text_ops.lower())
-    if scoring is None:
+    plain_words = [token.text for token in WORDS(text)]
+    tokens = _tokens(text)
+    if _uses_syntax(tokens):
+        tokens = _operators(tokens, not re.search(r"[a-z]", text))
+    notes = [message] if message else []
+    if _uses_syntax(tokens):
+        try:
+            scoring = _Builder(tokens, reader, notes).any()
+        except Exception:  # a shape the builder did not foresee: the words still work
+            scoring = None
+        if scoring is not None:
+            terms = _query_terms(scoring)
+            return ParsedQuery(text, scoring, None, [], terms, plain_words, " ".join(notes), _rank_words(scoring))
+    words = stems(text)
+    counts = Counter(words)
+    if not counts:
         message = message or "There were no words to search for, so every story is listed."
         return ParsedQuery(text, message=message)
-    return ParsedQuery(text, scoring, dict(Counter(words)), words, set(words), plain_words, message)
+    if len(counts) > MAX_QUERY_WORDS:
+        counts = _most_distinctive(counts, reader)
+        words = [w for w in words if w in counts]
+        notes.append(f"Your search has many different words, so the {MAX_QUERY_WORDS} most distinctive were used.")
+    scoring = _combine(wq.Or, [wq.Term("content", word) for word in counts])
+    return ParsedQuery(text, scoring, dict(counts), words, set(counts), plain_words, " ".join(notes))
+
+
+def _most_distinctive(counts: Counter, reader) -> Counter:
+    def weight(word: str) -> float:
+        if reader is None:
+            return counts[word]
+        frequency = reader.doc_frequency("content", word)
+        return counts[word] / frequency if frequency else -1.0  # found nowhere: of no use
+
+    return Counter({w: counts[w] for w in sorted(counts, key=weight, reverse=True)[:MAX_QUERY_WORDS]})
 
 
 # Snippets --------------------------------------------------------------------

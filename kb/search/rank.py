@@ -15,6 +15,8 @@ from __future__ import annotations
 import heapq
 
 from whoosh.scoring import bm25
+
+from kb.search.budget import UNLIMITED, Budget
 from kb.search.postings import frequencies_in, leaves
 
 K1 = 1.2
@@ -27,12 +29,17 @@ PHRASE_BONUS = 0.5
 MIN_CANDIDATES = 300
 
 
-def rank(searcher, words: dict[str, float], docs: set, limit: int, phrase: list[str] | None = None) -> list[tuple[int, float]]:
-    """The ``limit`` best of ``docs`` for ``words`` (stem -> query weight), best first, with scores."""
+def rank(searcher, words: dict[str, float], docs: set, limit: int, phrase: list[str] | None = None,
+         budget: Budget = UNLIMITED) -> list[tuple[int, float]]:
+    """The ``limit`` best of ``docs`` for ``words`` (stem -> query weight), best first, with scores.
+
+    Once ``budget`` is spent, words not yet read are left out of the scores."""
     if not docs or not words:
         return []
     reader = searcher.reader()
-    tfs = {("content", word): frequencies_in(reader, "content", word, docs) for word in words}
+    tfs = {}
+    for word in words:
+        tfs[("content", word)] = {} if budget.over() else frequencies_in(reader, "content", word, docs)
     idf = {word: searcher.idf("content", word) for word in words}
     candidates = _candidates(tfs, idf, words, docs, max(MIN_CANDIDATES, limit * 5))
     chosen = set(candidates)
@@ -56,8 +63,8 @@ def rank(searcher, words: dict[str, float], docs: set, limit: int, phrase: list[
             total *= 1 + ALL_WORDS_BONUS
         scored.append((total, doc))
     scored.sort(key=lambda item: (-item[0], item[1]))
-    if phrase and 1 < len(phrase) <= 6:
-        scored = _phrase_bonus(searcher, scored[: max(limit, 50)], phrase) + scored[max(limit, 50):]
+    if phrase and 1 < len(phrase) <= 6 and not budget.over():
+        scored = _phrase_bonus(searcher, scored[: max(limit, 50)], phrase, budget) + scored[max(limit, 50):]
     return [(doc, score) for score, doc in scored[:limit]]
 
 
@@ -79,16 +86,18 @@ def _candidates(tfs, idf, words, docs: set, keep: int) -> list[int]:
     return list(chosen)
 
 
-def _phrase_bonus(searcher, scored: list, phrase: list[str]) -> list:
-    found = phrase_docs(searcher.reader(), sorted(doc for _, doc in scored), phrase)
+def _phrase_bonus(searcher, scored: list, phrase: list[str], budget: Budget) -> list:
+    found = phrase_docs(searcher.reader(), sorted(doc for _, doc in scored), phrase, "content", budget)
     rescored = [((score * (1 + PHRASE_BONUS)) if doc in found else score, doc) for score, doc in scored]
     rescored.sort(key=lambda item: (-item[0], item[1]))
     return rescored
 
 
-def phrase_docs(reader, docs: list[int], phrase: list[str]) -> set[int]:
-    """Those of ``docs`` (ascending global numbers) whose content holds the stemmed
-    words of ``phrase`` next to each other and in order.
+def phrase_docs(reader, docs: list[int], phrase: list[str], fieldname: str = "content",
+                budget: Budget = UNLIMITED) -> set[int]:
+    """Those of ``docs`` (ascending global numbers) whose field holds the stemmed
+    words of ``phrase`` next to each other and in order (those checked before
+    ``budget`` ran out).
 
     Each word's postings are skipped straight to the given documents, so only
     the blocks holding them are read (Whoosh's phrase matcher walks every
@@ -96,10 +105,12 @@ def phrase_docs(reader, docs: list[int], phrase: list[str]) -> set[int]:
     found: set[int] = set()
     for segreader, offset in leaves(reader):
         local = [d - offset for d in docs if offset <= d < offset + segreader.doc_count_all()]
-        if not local or any(("content", word) not in segreader for word in phrase):
+        if not local or any((fieldname, word) not in segreader for word in phrase):
             continue
-        matchers = {word: segreader.postings("content", word) for word in set(phrase)}
-        for doc in local:
+        matchers = {word: segreader.postings(fieldname, word) for word in set(phrase)}
+        for n, doc in enumerate(local):
+            if n % 64 == 0 and budget.over():
+                return found
             positions = {}
             for word, matcher in matchers.items():
                 if matcher.is_active() and matcher.id() < doc:

@@ -61,8 +61,13 @@ def search_url(endpoint: str = "search.results", drop=(), **changes) -> str:
 
 @bp.get("/search")
 def results():
-    """Search results with facets, snippets, suggestions and pages. Any input gives a page."""
+    """Search results with facets, snippets, suggestions and pages. Any input gives a page:
+    a query longer than kb reads gives the form again with a message (400)."""
     args = search_args()
+    length = len(search.clean_query(args["q"], limit=None))
+    if length > search.MAX_QUERY_CHARS:
+        return render_template("search/too_long.html", length=length, limit=search.MAX_QUERY_CHARS,
+                               text=search.clean_query(args["q"])), 400
     found = search.search_stories(args["q"], args["filters"], args["sort"], args["page"],
                                   per_page=_per_page(), statuses=visible_statuses())
     return render_template(

@@ -1,0 +1,190 @@
+"""Reading what people type: natural language unless the syntax is unmistakable,
+questions, punctuation, pasted paragraphs of any length, through the app and
+through a real `kb serve`."""
+from __future__ import annotations
+
+import re
+import urllib.parse
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from kb import search
+from kb.search import query
+from kb.search.schema import FIELD_ALIASES
+from servers import get, kb_server, raw_request
+
+
+def titles(results):
+    return [story.title for story, _ in search.load_hits(results)]
+
+
+def ids(results):
+    return results.story_ids
+
+
+# Questions and punctuation -----------------------------------------------------
+
+def test_a_question_finds_the_stories_the_same_words_find(seeded_app):
+    plain = search.search_stories("what is innovation", per_page=100)
+    assert plain.total > 0
+    for question in ("what is innovation?", "What is innovation ?!", "(what is innovation?)", "what's innovation?"):
+        asked = search.search_stories(question, per_page=100)
+        assert ids(asked) == ids(plain), question
+
+
+def test_punctuation_is_text_inside_and_between_words(app, make_story):
+    make_story(title="E-government in Kent", summary="Online forms replaced paper.")
+    make_story(title="Covid-19 recovery", summary="Local shops reopened.")
+    make_story(title="Budget: a citizens' view", summary="Residents chose where money went.")
+    assert titles(search.search_stories("e-government?")) == ["E-government in Kent"]
+    assert titles(search.search_stories("covid-19 recovery (2021)!")) == ["Covid-19 recovery"]
+    assert titles(search.search_stories("budget: citizens'")) == ["Budget: a citizens' view"]
+    assert set(titles(search.search_stories("shops/paper"))) == {"E-government in Kent", "Covid-19 recovery"}
+    assert search.search_stories("[kent TO recovery]").total == 2  # brackets and TO are text
+
+
+def test_syntax_applies_only_when_unmistakable(app, make_story):
+    make_story(title="Parks in Bristol", summary="Green spaces kept open.")
+    make_story(title="Libraries", summary="Bristol parks hosted reading groups; innovation in lending.")
+    assert titles(search.search_stories("title:parks")) == ["Parks in Bristol"]
+    assert search.search_stories("note: parks").total == 2  # not a known field: words
+    assert titles(search.search_stories("innov*")) == ["Libraries"]
+    assert search.search_stories("in*").total == 0  # two letters: text, and "in" is a common word
+    assert search.search_stories("*").total == 2  # no words: every story listed
+    assert search.search_stories("parks AND lending").total == 1
+    assert search.search_stories("parks and lending").total == 2  # lower case: a word
+    assert search.search_stories("PARKS AND LENDING").total == 2  # all capitals: words
+
+
+def test_a_query_mixing_prose_and_syntax_keeps_both(app, make_story):
+    make_story(title="Open data in Leeds", summary="Leeds opened its data.")
+    make_story(title="Parks", summary="A park in Bristol, where data was open to all.")
+    make_story(title="Leeds libraries", summary="Reading groups.")
+    found = search.search_stories('libraries "open data"')
+    assert set(titles(found)) == {"Open data in Leeds", "Leeds libraries"}
+    assert search.search_stories('bristol title:leeds').total == 3
+
+
+def test_brackets_group_words_only_around_operators(app, make_story):
+    make_story(title="Housing repairs", summary="Faster repairs.")
+    make_story(title="Homes", summary="Repairs to homes.")
+    make_story(title="Housing", summary="New housing.")
+    assert set(titles(search.search_stories("(housing OR homes) AND repairs"))) == {"Housing repairs", "Homes"}
+    assert search.search_stories("(housing) homes").total == 3
+
+
+# Properties of the parser --------------------------------------------------------
+
+_WORDS = st.from_regex(r"[a-z]{1,9}", fullmatch=True).filter(lambda w: w not in FIELD_ALIASES)
+_SEPARATORS = st.sampled_from([" ", "? ", "! ", " (", ") ", ": ", " - ", "-", "/", "'", ", ", "?", " ) ", ":"])
+
+
+@settings(max_examples=200, deadline=None)
+@given(words=st.lists(_WORDS, min_size=1, max_size=12), separators=st.lists(_SEPARATORS, min_size=12, max_size=12),
+       end=st.sampled_from(["", "?", "!", "?!", ")", "."]))
+def test_punctuation_between_words_changes_nothing(words, separators, end):
+    plain = query.parse(" ".join(words))
+    text = "".join(word + separator for word, separator in zip(words, separators))[:-1] + end
+    punctuated = query.parse(text)
+    assert punctuated.words == plain.words
+    assert punctuated.message == plain.message
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=st.one_of(st.text(max_size=200), st.text(alphabet='"()[]{}:*?^~+-!&|\\/ ANDORNOTtitle<>%\'ab', max_size=60)))
+def test_any_text_is_read_without_error(text):
+    parsed = query.parse(text)
+    assert isinstance(parsed.message, str)
+    assert parsed.is_empty or parsed.terms or parsed.rank_words is None or parsed.words is None
+    assert query.parse(text + "?").words == (parsed.words if parsed.words is not None else query.parse(text + "?").words)
+
+
+# Length -------------------------------------------------------------------------
+
+def paragraph(chars: int) -> str:
+    """A pasted paragraph of exactly ``chars`` characters, some of them not ASCII."""
+    text = ("Participatory budgeting in Málaga and Łódź: residents' assemblies chose "
+            "where the council's money went (see the 2019 evaluation?). ")
+    out = (text * (chars // len(text) + 1))[:chars]
+    return out[:-1] + "x" if out.endswith(" ") else out
+
+
+def test_a_long_query_is_read_whole_up_to_the_limit(app, client, make_story):
+    make_story(title="Participatory budgeting", summary="Residents chose where money went.")
+    long = paragraph(search.MAX_QUERY_CHARS)
+    assert len(long) == search.MAX_QUERY_CHARS
+    found = search.search_stories(long)
+    assert found.query == long and titles(found) == ["Participatory budgeting"] and "long" not in found.message
+    response = client.get("/search", query_string={"q": long})
+    assert response.status_code == 200 and "Participatory budgeting" in response.get_data(as_text=True)
+
+
+def test_a_query_past_the_limit_gets_a_page_saying_so_with_the_text_kept(app, client):
+    response = client.get("/search", query_string={"q": paragraph(search.MAX_QUERY_CHARS + 500)})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert "govuk-error-summary" in page and 'href="#search-q"' in page
+    assert f"is {search.MAX_QUERY_CHARS + 500:,} characters long" in page
+    kept = re.search(r'<textarea[^>]*id="search-q"[^>]*>(.*?)</textarea>', page, re.S).group(1)
+    assert len(kept) > 9_000 and kept.startswith("Participatory budgeting in M")
+
+
+# Through the real server ---------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory):
+    with kb_server(tmp_path_factory.mktemp("served")) as base:
+        yield base
+
+
+def _count(page: str) -> int:
+    return int(re.search(r'id="result-count"[^>]*>\s*<strong>([\d,]+)</strong>', page).group(1).replace(",", ""))
+
+
+def _story_links(page: str) -> list[str]:
+    return re.findall(r'href="(/stories/[^"]+)"', page.split('id="result-count"', 1)[1])
+
+
+def test_a_10000_character_query_gives_results_through_gunicorn(served):
+    long = paragraph(search.MAX_QUERY_CHARS)
+    url = served + "/search?" + urllib.parse.urlencode({"q": long})
+    assert len(url) > 8190  # longer than any request line gunicorn accepts with a number
+    status, page = get(url)
+    assert status == 200 and _count(page) > 0
+
+
+def test_past_the_limit_gunicorn_passes_the_request_and_kb_answers_with_its_page(served):
+    status, page = get(served + "/search?" + urllib.parse.urlencode({"q": paragraph(40_000)}))
+    assert status == 400 and "govuk-error-summary" in page and "40,000 characters long" in page
+
+
+def test_headers_too_large_for_gunicorn_get_a_kb_page_not_a_bare_one(served):
+    answer = raw_request(served, b"GET / HTTP/1.1\r\nHost: x\r\nCookie: " + b"a" * 200_000 + b"\r\n\r\n")
+    head, _, body = answer.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 431")
+    assert b"govuk-template" in body and b"Your request was too long" in body
+
+
+def test_a_question_finds_the_same_stories_through_gunicorn(served):
+    plain = get(served + "/search?q=what+is+innovation")[1]
+    asked = get(served + "/search?q=what+is+innovation%3F")[1]
+    assert _count(plain) > 0 and _count(asked) == _count(plain)
+    assert _story_links(asked) == _story_links(plain)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(q=st.one_of(
+    st.text(max_size=300),
+    st.text(alphabet='"()[]{}:*?^~+-!&|\\/ ANDORNOT<>%\'', max_size=40),
+    st.lists(st.sampled_from(["what", "is", "innovation", "council", "data", "open", "?", "title:", "tag:x",
+                              "AND", "NOT", "(", ")", '"', "inno*", "*", "a:b"]), max_size=12).map(" ".join),
+))
+def test_any_input_gives_a_page_through_gunicorn_and_a_question_mark_changes_nothing(served, q):
+    status, page = get(served + "/search?" + urllib.parse.urlencode({"q": q}))
+    assert status == 200 and 'id="result-count"' in page
+    plain = query.parse(q)
+    if plain.words is not None:  # natural language: the same question with "?" finds the same stories
+        asked = get(served + "/search?" + urllib.parse.urlencode({"q": q + "?"}))[1]
+        assert _count(asked) == _count(page) and _story_links(asked) == _story_links(page)
