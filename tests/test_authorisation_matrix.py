@@ -64,6 +64,8 @@ MATRIX = {
     ("GET", "/search"): (200, 200, 200, 200, 200),
     ("GET", "/search.atom"): (200, 200, 200, 200, 200),
     ("GET", "/search/export.<fmt>"): (200, 200, 200, 200, 200),
+    ("GET", "/search/facets/<name>"): (200, 200, 200, 200, 200),
+    ("GET", "/search/follow"): (200, 200, 200, 200, 200),
     ("GET", "/search/help"): (200, 200, 200, 200, 200),
     ("GET", "/static/<path:filename>"): (200, 200, 200, 200, 200),
     ("GET", "/stories/<slug>"): (404, 200, 404, 200, 200),
@@ -171,7 +173,7 @@ def url_for_rule(rule: str, world: dict, common: dict) -> str:
         "<int:alias_id>": str(world["alias"].id) if "alias" in world else "",
         "<int:user_id>": str(world["target"].id) if "target" in world else "",
         "<int:token_id>": "999", "<int:attachment_id>": "999", "<job_id>": "no-such-job",
-        "<path:filename>": "favicon.svg" if rule.startswith("/static/") else "missing.pdf", "<fmt>": "csv",
+        "<path:filename>": "favicon.svg" if rule.startswith("/static/") else "missing.pdf", "<fmt>": "csv", "<name>": "org",
     }
     if rule.startswith(("/tags/", "/api/v1/tags/")):
         values["<slug>"] = common["published_tag"]

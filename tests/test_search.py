@@ -62,7 +62,7 @@ def test_facet_counts_cover_the_whole_result_set_and_filters_combine(app, areas,
 def test_selected_filters_are_shown_and_removable(app, client, areas, make_story):
     make_story(title="Ferry timetable", action_areas=["networks"])
     page = client.get("/search?q=ferry&area=networks").get_data(as_text=True)
-    assert "Remove<span class=\"govuk-visually-hidden\"> filter</span> action area: Networks that spread ideas" in page
+    assert '<span class="govuk-visually-hidden">Remove filter </span>Action area: Networks that spread ideas' in page
     assert 'href="/search?q=ferry"' in page
 
 

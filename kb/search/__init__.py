@@ -81,6 +81,7 @@ class SearchResults:
     total: int = 0
     hits: list[Hit] = field(default_factory=list)
     facets: dict[str, list[FacetValue]] = field(default_factory=dict)
+    facet_sizes: dict[str, int] = field(default_factory=dict)  # distinct values per facet
     suggestion: str | None = None
     message: str = ""
 
@@ -132,13 +133,15 @@ def _tag_slug(slug: str) -> str:
 
 
 def search_stories(q="", filters=None, sort="relevance", page=1, per_page=20,
-                   statuses=("published",), snippets=True, suggest=True) -> SearchResults:
+                   statuses=("published",), snippets=True, suggest=True, full_facet=None) -> SearchResults:
     """Search stories: any input gives results (perhaps none) and never raises on it.
 
     An empty query lists every story in ``statuses`` newest first. ``sort`` is
     "relevance" (the default; "newest" when there are no words) or "newest".
     Facet counts are over the whole result set. Syncs first when the change
     log has moved past this node's index. Needs an app context.
+    Each facet lists its ``FACET_LIMIT`` commonest values, except ``full_facet``
+    (a facet name), which lists every value; ``facet_sizes`` counts them all.
     """
     from flask import current_app
 
@@ -161,7 +164,9 @@ def search_stories(q="", filters=None, sort="relevance", page=1, per_page=20,
         if not parsed.is_empty:
             matched = _matching(s, parsed, matched, budget) & matched
         results.total = len(matched)
-        results.facets = _facets(view.counts(matched), filters)
+        counts = view.counts(matched)
+        results.facets = _facets(counts, filters, full_facet)
+        results.facet_sizes = {name: len(counter) for name, counter in counts.items()}
         start = (page - 1) * per_page
         if start < len(matched):
             results.hits = _ordered(s, view, parsed, matched, sort, start, per_page, budget)
@@ -252,13 +257,14 @@ def _add_snippets(hits: list[Hit], terms: set[str]) -> None:
             hit.snippet = query.snippet(terms, row.summary, row.body, row.evidence)
 
 
-def _facets(counts: dict, filters: dict) -> dict[str, list[FacetValue]]:
+def _facets(counts: dict, filters: dict, full_facet=None) -> dict[str, list[FacetValue]]:
     out = {}
     for name, counter in counts.items():
         selected = set(filters.get(name, ()))
-        top = [value for value, _ in counter.most_common(FACET_LIMIT)]
+        limit = None if name == full_facet else FACET_LIMIT
+        top = [value for value, _ in counter.most_common(limit)]
         if name == "year":
-            top = sorted((v for v, _ in counter.most_common(FACET_LIMIT)), reverse=True)
+            top = sorted(top, reverse=True)
         labels = _labels(name, top)
         out[name] = [
             FacetValue(str(value), labels.get(value, str(value)), counter[value], str(value) in selected)

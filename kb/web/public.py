@@ -7,6 +7,7 @@ from kb.models import Organisation, Person, Tag
 from kb.services import attachments, listing, stories, taxonomy
 from kb.services.errors import NotFound
 from kb.web.hooks import actor
+from kb.web.search import search_from
 
 bp = Blueprint("public", __name__)
 
@@ -40,12 +41,13 @@ def about():
 
 @bp.get("/stories/<slug>")
 def story(slug: str):
-    """One story with every field.
+    """One story with every field; ``search`` (the search the reader came from)
+    makes the breadcrumb go back to that search.
 
     :raise 404: if there is no such story, or the reader may not see it (a draft).
     """
     item = stories.get_story(actor(), slug)
-    return render_template("story.html", story=item)
+    return render_template("story.html", story=item, search_page=search_from(request.args.get("search")))
 
 
 @bp.get("/areas/<slug>")

@@ -4,6 +4,8 @@ from __future__ import annotations
 from datetime import datetime, time, timezone
 
 from feedgen.feed import FeedGenerator
+from urllib.parse import parse_qsl, urlencode
+
 from flask import Blueprint, Response, redirect, render_template, request, url_for
 from sqlalchemy import select
 
@@ -17,6 +19,7 @@ from kb.web.hooks import actor
 bp = Blueprint("search", __name__)
 
 FEED_SIZE = 20
+FACET_PAGE_SIZE = 50
 FACET_TITLES = {"area": "Action area", "kind": "Kind", "tag": "Tag", "org": "Organisation",
                 "year": "Year", "stage": "Stage"}
 
@@ -56,7 +59,8 @@ def search_url(endpoint: str = "search.results", drop=(), **changes) -> str:
             args[name] = [v for v in args.get(name, []) if v != value] + [value]
         else:
             args[name] = [value]
-    return url_for(endpoint, **{k: v for k, v in args.items() if v})
+    # A single value unwrapped, so that it can also fill a path part (a facet's name).
+    return url_for(endpoint, **{k: v[0] if len(v) == 1 else v for k, v in args.items() if v})
 
 
 @bp.get("/search")
@@ -77,7 +81,62 @@ def results():
         facet_titles=FACET_TITLES,
         search_url=search_url,
         selected=_selected_filters(found),
+        facet_limit=search.FACET_LIMIT,
+        back=search_back_arg(),
     )
+
+
+def search_back_arg() -> str:
+    """This search's parameters as one value, for story links to carry back to it."""
+    args = [(k, v) for k, v in request.args.items(multi=True) if k in SEARCH_PARAMS and v]
+    return urlencode(args)
+
+
+SEARCH_PARAMS = ("q", *search.FILTERS, "sort", "page", "status")
+
+
+def search_from(value: str | None) -> str:
+    """The search page's address from a story link's ``search`` value; the plain
+    search page when there is none. Only search parameters are kept."""
+    args: dict[str, list[str]] = {}
+    for name, item in parse_qsl(value or "", keep_blank_values=False):
+        if name in SEARCH_PARAMS:
+            args.setdefault(name, []).append(item[:500])
+    return url_for("search.results", **args)
+
+
+@bp.get("/search/facets/<name>")
+def facet(name: str):
+    """Every value of one facet for this search, filterable by name, in pages.
+
+    :raise 404: if there is no such facet.
+    """
+    if name not in FACET_TITLES:
+        raise NotFound("There is no such filter.")
+    args = search_args()
+    found = search.search_stories(args["q"], args["filters"], page=1, per_page=1, snippets=False,
+                                  suggest=False, statuses=visible_statuses(), full_facet=name)
+    within = request.args.get("within", "").strip()[:200]
+    values = [v for v in found.facets.get(name, []) if within.casefold() in v.label.casefold()]
+    if name != "year":
+        values.sort(key=lambda v: (-v.count, v.label.casefold()))
+    number = max(1, request.args.get("page", 1, type=int) or 1)
+    start = (number - 1) * FACET_PAGE_SIZE
+    return render_template(
+        "search/facet.html", name=name, title=FACET_TITLES[name], results=found, within=within,
+        values=values[start:start + FACET_PAGE_SIZE], total=len(values), page=number,
+        pages=max(1, -(-len(values) // FACET_PAGE_SIZE)),
+        search_url=search_url,
+    )
+
+
+@bp.get("/search/follow")
+def follow():
+    """How to follow this search: what a feed is, and its address to copy."""
+    args = search_args()
+    feed_url = request.host_url.rstrip("/") + search_url("search.feed", sort=None, within=None)
+    return render_template("search/follow.html", query=args["q"], feed_url=feed_url,
+                           search_page=search_url(within=None))
 
 
 @bp.get("/search/help")

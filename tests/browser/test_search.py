@@ -28,7 +28,7 @@ def test_reader_searches_from_the_header_and_narrows_by_facets(page, axe, seeded
     expect(page.locator("#result-count")).to_contain_text("2")
     axe(page)
 
-    page.get_by_role("link", name=re.compile("Remove filter kind")).click()
+    page.get_by_role("link", name=re.compile("Remove filter kind", re.IGNORECASE)).click()
     expect(page).not_to_have_url(re.compile("kind="))
     axe(page)
 
