@@ -19,7 +19,10 @@ from datetime import date
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-CORPUS_DIR = ROOT.parent / "shared" / "corpus"
+# ``../shared`` beside the repository, or beside a folder holding it (a worktree).
+SHARED = next((parent / "shared" for parent in ROOT.parents if (parent / "shared" / "corpus").is_dir()),
+              ROOT.parent / "shared")
+CORPUS_DIR = SHARED / "corpus"
 KINDS = ["report", "camp_writeup", "talk", "blog_post", "case_study", "reading_list", "link"]
 STAGES = ["", "idea", "pilot", "implemented", "scaling", "mainstream"]
 AREAS = ["conditions", "culture", "networks", "evaluation"]

@@ -29,6 +29,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from bench.corpus import SHARED  # noqa: E402
 
 
 def read_collection(folder: Path):
@@ -122,9 +123,7 @@ def fts_runs(folder: Path, docs, queries) -> dict[str, list[str]]:
     return runs
 
 
-# ``../shared/eval`` beside the repository (or beside a folder holding it, for worktrees).
-EVAL = next((parent / "shared" / "eval" for parent in Path(__file__).resolve().parents
-             if (parent / "shared" / "eval").is_dir()), Path("../shared/eval"))
+EVAL = SHARED / "eval"
 SYSTEMS = (("kb", "kb (search_stories)"), ("fts5", "SQLite FTS5 bm25()"))
 METRICS = ("ndcg@10", "map@100", "recall@100")
 

@@ -51,7 +51,7 @@ def test_syntax_applies_only_when_unmistakable(app, make_story):
     assert titles(search.search_stories("title:parks")) == ["Parks in Bristol"]
     assert search.search_stories("note: parks").total == 2  # not a known field: words
     assert titles(search.search_stories("innov*")) == ["Libraries"]
-    assert search.search_stories("in*").total == 0  # two letters: text, and "in" is a common word
+    assert "no words" in search.search_stories("in*").message  # two letters: text, and "in" is a common word
     assert search.search_stories("*").total == 2  # no words: every story listed
     assert search.search_stories("parks AND lending").total == 1
     assert search.search_stories("parks and lending").total == 2  # lower case: a word
@@ -144,7 +144,7 @@ def _count(page: str) -> int:
 
 
 def _story_links(page: str) -> list[str]:
-    return re.findall(r'href="(/stories/[^"]+)"', page.split('id="result-count"', 1)[1])
+    return re.findall(r'href="(/stories/[^"?]+)', page.split('id="result-count"', 1)[1])
 
 
 def test_a_10000_character_query_gives_results_through_gunicorn(served):

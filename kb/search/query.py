@@ -35,6 +35,11 @@ MAX_QUERY_WORDS = 64
 # Words a prefix (``innov*``) expands to (the commonest), and words looked at to choose them.
 MAX_EXPANSIONS = 50
 MAX_PREFIX_SCAN = 5_000
+# Words (prefix expansions and phrase words included) a query in syntax may hold.
+MAX_SYNTAX_TERMS = 200
+# Unknown words "did you mean" looks for, and the longest word it tries.
+MAX_SUGGESTED_WORDS = 8
+MAX_SUGGESTED_LENGTH = 20
 OPERATORS = ("AND", "OR", "NOT")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 _TOKEN = re.compile(r'(?P<field>[A-Za-z]+):"(?P<fphrase>[^"]*)"|"(?P<phrase>[^"]*)"|(?P<open>\()|(?P<close>\))'
@@ -85,7 +90,9 @@ def clean(text, limit: int | None = MAX_QUERY_CHARS) -> tuple[str, str]:
 
 
 def stems(text: str) -> list[str]:
-    return [token.text for token in STEMMED(text)]
+    """The stemmed words of typed text. Whoosh's tokenizer keeps ``*`` in words;
+    outside a prefix it is text like any other punctuation."""
+    return [token.text for token in STEMMED(text.replace("*", " "))]
 
 
 # Tokens ----------------------------------------------------------------------
@@ -174,6 +181,7 @@ class _Builder:
         self.tokens = tokens
         self.at = 0
         self.depth = 0
+        self.terms_left = MAX_SYNTAX_TERMS
         self.reader = reader
         self.message = message
 
@@ -224,15 +232,20 @@ class _Builder:
         return self.term(token)
 
     def term(self, token: _Token) -> wq.Query | None:
-        if token.kind == "word":
-            return _words_query("content", token.text)
-        if token.kind == "phrase":
-            return _words_query("content", token.text)
+        if self.terms_left <= 0:
+            return None
         if token.kind == "prefix":
-            return self.prefix(token.field, token.text.lower())
-        if token.field in _KEYWORD_FIELDS:
-            return wq.Term(token.field, token.text.lower()) if token.text else None
-        return _words_query(token.field, token.text)
+            found = self.prefix(token.field, token.text.lower())
+        elif token.field in _KEYWORD_FIELDS:
+            found = wq.Term(token.field, token.text.lower()) if token.text else None
+        else:
+            found = _words_query(token.field or "content", token.text)
+        size = len(found.subqueries) if isinstance(found, wq.Or) else len(getattr(found, "words", ())) or 1
+        self.terms_left -= size if found is not None else 0
+        if self.terms_left <= 0:
+            self.message.append(f"Your search has many parts, so only those holding its first "
+                                f"{MAX_SYNTAX_TERMS} words were used.")
+        return found
 
     def prefix(self, fieldname: str, prefix: str) -> wq.Query | None:
         starts = dict.fromkeys([prefix, *stems(prefix)[:1]])
@@ -257,7 +270,7 @@ def _words_query(fieldname: str, text: str) -> wq.Query | None:
         return None
     if len(words) == 1:
         return wq.Term(fieldname, words[0])
-    return wq.Phrase(fieldname, words, slop=1)
+    return wq.Phrase(fieldname, words[:MAX_SYNTAX_TERMS], slop=1)
 
 
 def _combine(kind, parts: list) -> wq.Query | None:
@@ -397,12 +410,16 @@ def suggestion(searcher, parsed: ParsedQuery) -> str | None:
     reader = searcher.reader()
     text = parsed.text
     changed = False
+    tried = 0
     for word in dict.fromkeys(parsed.plain_words):
         stemmed = stems(word)
-        if not stemmed or not word.isalpha() or len(word) < 4:
+        if not stemmed or not word.isalpha() or not 4 <= len(word) <= MAX_SUGGESTED_LENGTH:
             continue
         if reader.doc_frequency("content", stemmed[0]) or reader.doc_frequency("words", word):
             continue
+        tried += 1
+        if tried > MAX_SUGGESTED_WORDS:
+            break
         known = [(reader.doc_frequency("words", c), c) for c in _edits(word)]
         best = max(known, default=(0, ""))
         if best[0]:
