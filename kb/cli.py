@@ -160,3 +160,7 @@ from kb.mail_commands import alerts_group, mail_group  # noqa: E402
 
 main.add_command(mail_group)
 main.add_command(alerts_group)
+
+from kb.suggest_commands import suggest_group  # noqa: E402
+
+main.add_command(suggest_group)

@@ -101,6 +101,16 @@ def can_curate_story(user, story=None) -> bool:
     return is_curator(user)
 
 
+def can_view_suggestions(user) -> bool:
+    """See kb's filing suggestions (areas and tags) and their counts: never readers."""
+    return is_curator(user)
+
+
+def can_refresh_suggestions(user) -> bool:
+    """Recompute every story's suggestions (the operator at the command line, or a curator)."""
+    return is_curator(user)
+
+
 def can_view_revisions(user, story) -> bool:
     return is_curator(user) or is_owner(user, story)
 

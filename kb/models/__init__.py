@@ -11,12 +11,13 @@ from kb.models.story import (
     StoryActionArea,
     StoryTag,
 )
+from kb.models.suggestion import AreaSuggestion, SuggestionDecline, TagSuggestion
 from kb.models.taxonomy import ActionArea, Organisation, Person, Tag, TagAlias
 from kb.models.user import ROLES, ApiToken, User
 
 __all__ = [
     "KINDS", "STAGES", "STATUSES", "ROLES",
-    "ActionArea", "AlertDelivery", "ApiToken", "FREQUENCIES", "OutboxMessage", "SavedSearch", "SiteSetting", "Attachment", "AuditEvent", "IndexChange", "Link",
+    "ActionArea", "AreaSuggestion", "SuggestionDecline", "TagSuggestion", "AlertDelivery", "ApiToken", "FREQUENCIES", "OutboxMessage", "SavedSearch", "SiteSetting", "Attachment", "AuditEvent", "IndexChange", "Link",
     "Organisation", "Person", "Revision", "Story", "StoryActionArea", "StoryTag",
     "Tag", "TagAlias", "User",
 ]

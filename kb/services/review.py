@@ -258,9 +258,11 @@ def _existing(ids) -> set[int]:
     return _ids_with(ids, lambda chunk: select(Story.id).where(Story.id.in_(chunk)))
 
 
-def apply_bulk_change(actor, story_ids, operation: str, value: str, reason: str = "") -> BulkPlan:
+def apply_bulk_change(actor, story_ids, operation: str, value: str, reason: str = "",
+                      reasons: dict[int, str] | None = None) -> BulkPlan:
     """Make a bulk change: each changed story gets a revision and an index
     change; the whole change is one audit event. Returns the plan carried out.
+    ``reasons`` gives a story's own reason for an added area (else ``reason``).
 
     :raise Forbidden: unless the actor may curate in bulk.
     :raise Invalid: as ``plan_bulk_change``.
@@ -273,7 +275,7 @@ def apply_bulk_change(actor, story_ids, operation: str, value: str, reason: str 
     for start in range(0, len(plan.changing), BULK_CHUNK):
         batch = _load_for_snapshot(plan.changing[start:start + BULK_CHUNK])
         for story in batch:
-            _bulk_apply_one(story, plan.operation, target, plan.reason)
+            _bulk_apply_one(story, plan.operation, target, (reasons or {}).get(story.id, plan.reason)[:300])
         revisions.record_revisions(actor, batch, note)
         record_index_change(*(story.id for story in batch))
     record_event(actor, "bulk_" + plan.operation, None, {

@@ -16,6 +16,7 @@ from kb.models.story import LINK_RELS
 from kb.services import taxonomy
 from kb.services.audit import record_event
 from kb.services.changes import record_index_change
+from kb.services.suggestions import refresh_story as refresh_suggestions
 from kb.services.errors import Invalid, NotFound
 from kb.services.revisions import record_revision
 
@@ -278,6 +279,7 @@ def create_story(actor, data: dict, *, reason: str = "Created") -> Story:
     db.session.flush()
     record_revision(actor, story, reason)
     record_index_change(story.id)
+    refresh_suggestions(story)
     return story
 
 
@@ -289,6 +291,7 @@ def update_story(actor, story: Story, data: dict, *, reason: str = "Edited") -> 
     db.session.flush()
     record_revision(actor, story, reason)
     record_index_change(story.id)
+    refresh_suggestions(story)
     return story
 
 

@@ -1,0 +1,249 @@
+"""Which of the four action areas a story speaks to, with a confidence and
+the sentence that shows it: the model behind curators' filing suggestions.
+
+Pure computation (no database, no Flask): ``train`` takes labelled texts (the
+stories curators filed, and the suggestions they declined) and returns a
+``Model`` whose ``predict`` gives, per area, a confidence between 0 and 1 and
+a reason. Deterministic for the same examples; nothing is downloaded.
+
+Two methods, compared by ``bench/classify.py``:
+
+- ``wording``: features drawn only from the areas' own wording (how often and
+  how densely each area's cue words occur, sentence by sentence, and the
+  story's length), weighted by a logistic regression per area learned from
+  the curators' decisions. It learns no story's own words, so it carries over
+  to sources it never saw.
+- ``learned``: the same features beside TF-IDF of the story's words (unigrams
+  and bigrams), one logistic regression per area.
+
+With too few decisions for an area (fewer than ``MIN_EXAMPLES`` filed and
+declined), that area falls back to fixed weights over the wording features,
+so a new instance has suggestions from the start.
+"""
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, field
+
+import numpy as np
+from scipy.sparse import csr_matrix, hstack
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
+from whoosh.lang.porter import stem
+
+AREAS = ("conditions", "culture", "networks", "evaluation")
+METHODS = ("wording", "learned")
+DEFAULT_METHOD = "learned"
+# A suggestion is shown from this confidence; bulk filing is offered from BULK_CONFIDENCE.
+SHOW_CONFIDENCE = 0.5
+BULK_CONFIDENCE = 0.9
+MIN_EXAMPLES = 5
+REASON_LENGTH = 300
+
+# Cue words and phrases for each area, written from the report's wording of
+# the area and the labelling guide's description of it; never from stories.
+AREA_CUES = {
+    "conditions": (
+        "fund", "funding", "procurement", "procure", "contract", "contracting", "acquisition", "regulation",
+        "regulatory", "legal", "law", "legislation", "barrier", "permission", "policy", "shared platform",
+        "platform", "infrastructure", "standard", "reuse", "reusable", "open source", "open data", "api",
+        "budget", "incentive", "governance", "framework", "grant", "investment", "licence", "license",
+        "compliance", "mandate", "cloud", "interoperability", "shared service", "common platform", "vendor",
+        "authority to operate",
+    ),
+    "culture": (
+        "leadership", "leader", "risk", "failure", "fail", "skill", "training", "hire", "hiring", "recruit",
+        "team", "agile", "user-centred", "user-centered", "human-centred", "human-centered", "design thinking",
+        "way of working", "ways of working", "empower", "staff", "culture", "organisational culture",
+        "organizational culture", "intrapreneur", "capability", "mindset", "coach", "coaching", "workforce",
+        "talent", "participation", "change management", "employee", "sprint", "iterative", "product owner",
+    ),
+    "networks": (
+        "network", "community", "communities of practice", "community of practice", "event", "camp",
+        "conference", "hackathon", "peer", "share", "sharing", "case study", "partnership", "partner",
+        "collaboration", "collaborate", "across agencies", "across government", "blog", "newsletter", "spread",
+        "reuse", "replicate", "replication", "knowledge exchange", "adopt", "adoption", "other agencies",
+        "other cities", "meetup", "workshop", "forum", "exchange",
+    ),
+    "evaluation": (
+        "measure", "measurement", "metric", "result", "impact", "evaluation", "evaluate", "performance", "data",
+        "pilot", "outcome", "cost-benefit", "cost saving", "saving", "business case", "evidence", "research",
+        "user research", "usability", "usability testing", "test", "testing", "monitor", "monitoring", "audit",
+        "lesson", "lessons learned", "what worked", "increase", "decrease", "reduce", "percent", "%", "success",
+        "effective", "analytics", "survey", "feedback", "benchmark",
+    ),
+}
+
+_WORD = re.compile(r"[a-z%]+(?:-[a-z]+)?")
+_SENTENCE = re.compile(r"(?<=[.!?])\s+|\n+")
+_OUTCOME = re.compile(r"percent|%|reduc|increas|sav|fewer|faster|from \d+ to|cut|improv|rose|fell|doubl")
+_TESTED = re.compile(r"test|pilot|trial|measur|evaluat|research|metric|survey|interview")
+_FOUND = re.compile(r"found|show|learn|result|discover|saw|revealed|indicat")
+_PUBLIC = re.compile(r"government|agenc|public sector|federal|council|municipal|ministry|department|state|city")
+
+
+def _tokens(text: str) -> list[str]:
+    return [stem(word) for word in _WORD.findall(text.lower())]
+
+
+_CUES = {area: tuple(tuple(_tokens(cue)) for cue in cues) for area, cues in AREA_CUES.items()}
+_CUE_LENGTH = max(len(cue) for cues in _CUES.values() for cue in cues)
+_CUE_AREAS: dict[tuple, tuple[str, ...]] = {}
+for _area, _cues in _CUES.items():
+    for _cue in _cues:
+        _CUE_AREAS[_cue] = _CUE_AREAS.get(_cue, ()) + (_area,)
+
+
+def sentences(text: str) -> list[str]:
+    return [s.strip() for s in _SENTENCE.split(text) if s.strip()]
+
+
+def _cue_hits(sentence: str) -> tuple[int, dict[str, list[str]]]:
+    """The sentence's word count and, per area, the cue words and phrases in
+    it (matched stemmed, given as written)."""
+    words = _WORD.findall(sentence.lower())
+    tokens = [stem(w) for w in words]
+    found: dict[str, list[str]] = {area: [] for area in AREAS}
+    for start in range(len(tokens)):
+        for length in range(1, min(_CUE_LENGTH, len(tokens) - start) + 1):
+            for area in _CUE_AREAS.get(tuple(tokens[start:start + length]), ()):
+                found[area].append(" ".join(words[start:start + length]))
+    return len(tokens), found
+
+
+@dataclass
+class Reading:
+    """A text split into sentences, with each sentence's cue hits per area."""
+
+    text: str
+    sentences: list[str]
+    hits: dict[str, list[list[str]]]
+    words: int
+
+    @classmethod
+    def of(cls, text: str) -> "Reading":
+        parts = sentences(text)
+        counted = [_cue_hits(s) for s in parts]
+        hits = {area: [h[area] for _, h in counted] for area in AREAS}
+        return cls(text, parts, hits, sum(n for n, _ in counted))
+
+    def features(self) -> list[float]:
+        n = max(self.words, 1)
+        count = max(len(self.sentences), 1)
+        out = [math.log1p(n) / 3, math.log1p(len(self.sentences)) / 3]
+        for area in AREAS:
+            per_sentence = [len(h) for h in self.hits[area]]
+            total = sum(per_sentence)
+            dense = sum(1 for h in per_sentence if h >= 2)
+            out += [math.log1p(total), total / n * 20, math.log1p(max(per_sentence, default=0)),
+                    math.log1p(dense), dense / count * 5]
+        lower = [s.lower() for s in self.sentences]
+        outcomes = sum(1 for s in lower if re.search(r"\d", s) and _OUTCOME.search(s))
+        tested = sum(1 for s in lower if _TESTED.search(s) and _FOUND.search(s))
+        public = sum(1 for s in lower if _PUBLIC.search(s))
+        out += [math.log1p(outcomes), math.log1p(tested), math.log1p(public), public / count]
+        return out
+
+    def reason(self, area: str) -> str:
+        """The sentence that speaks most to ``area``, with its cue words."""
+        best = max(range(len(self.sentences)), key=lambda i: (len(set(self.hits[area][i])), -i), default=None)
+        if best is None or not self.hits[area][best]:
+            return ""
+        sentence = " ".join(self.sentences[best].split())
+        words = ", ".join(dict.fromkeys(self.hits[area][best]))
+        suffix = f" (words: {words})"
+        room = REASON_LENGTH - len(suffix)
+        if len(sentence) > room:
+            sentence = sentence[: room - 1].rsplit(" ", 1)[0] + "…"
+        return (sentence + suffix)[:REASON_LENGTH]
+
+
+# Cold start: fixed weights over (cue hits, densest sentence, sentences with
+# two or more cues, their share, the story's length), before curators decide.
+_PRIOR_BIAS = -3.2
+
+
+def _prior(reading: Reading, area: str) -> float:
+    per_sentence = [len(h) for h in reading.hits[area]]
+    dense = sum(1 for h in per_sentence if h >= 2)
+    score = (_PRIOR_BIAS + 0.6 * math.log1p(sum(per_sentence)) + 0.5 * math.log1p(max(per_sentence, default=0))
+             + 0.9 * math.log1p(dense) + 0.3 * math.log1p(reading.words) / 3)
+    return 1 / (1 + math.exp(-score))
+
+
+@dataclass
+class Example:
+    """A labelled text: ``labels[area]`` is True (filed), False (declined, or
+    filed elsewhere), and an area left out is unknown."""
+
+    text: str
+    labels: dict[str, bool]
+
+
+@dataclass
+class Prediction:
+    confidence: float
+    reason: str
+
+
+@dataclass
+class Model:
+    method: str
+    vectorizer: TfidfVectorizer | None = None
+    regressions: dict[str, LogisticRegression] = field(default_factory=dict)
+    examples: int = 0
+
+    def _matrix(self, readings: list[Reading], texts: list[str]):
+        dense = csr_matrix(np.array([r.features() for r in readings], dtype=float))
+        if self.vectorizer is None:
+            return dense
+        return hstack([self.vectorizer.transform(texts), dense]).tocsr()
+
+    def predict_many(self, texts: list[str]) -> list[dict[str, Prediction]]:
+        """Per text, per area, the confidence that a curator would file it there and why."""
+        readings = [Reading.of(t) for t in texts]
+        matrix = self._matrix(readings, texts) if self.regressions and texts else None
+        out = [{} for _ in texts]
+        for area in AREAS:
+            model = self.regressions.get(area)
+            if model is not None:
+                confidences = model.predict_proba(matrix)[:, list(model.classes_).index(True)]
+            else:
+                confidences = [_prior(r, area) for r in readings]
+            for row, reading, confidence in zip(out, readings, confidences):
+                row[area] = Prediction(round(float(confidence), 4), reading.reason(area))
+        return out
+
+    def predict(self, text: str) -> dict[str, Prediction]:
+        return self.predict_many([text])[0]
+
+
+def train(examples: list[Example], method: str = DEFAULT_METHOD) -> Model:
+    """A model learned from ``examples``; areas with fewer than MIN_EXAMPLES of
+    either label keep the wording's fixed weights."""
+    if method not in METHODS:
+        raise ValueError(f"unknown method {method!r}")
+    model = Model(method, examples=len(examples))
+    trainable = [a for a in AREAS if _enough(examples, a)]
+    if not trainable:
+        return model
+    texts = [e.text for e in examples]
+    readings = [Reading.of(t) for t in texts]
+    if method == "learned":
+        model.vectorizer = TfidfVectorizer(sublinear_tf=True, ngram_range=(1, 2), min_df=2,
+                                           stop_words="english", dtype=np.float64)
+        model.vectorizer.fit(texts)
+    matrix = model._matrix(readings, texts)
+    for area in trainable:
+        rows = [i for i, e in enumerate(examples) if area in e.labels]
+        labels = [examples[i].labels[area] for i in rows]
+        regression = LogisticRegression(C=4.0 if method == "learned" else 1.0, class_weight="balanced",
+                                        solver="liblinear")
+        model.regressions[area] = regression.fit(matrix[rows], labels)
+    return model
+
+
+def _enough(examples: list[Example], area: str) -> bool:
+    labels = [e.labels[area] for e in examples if area in e.labels]
+    return sum(labels) >= MIN_EXAMPLES and len(labels) - sum(labels) >= MIN_EXAMPLES

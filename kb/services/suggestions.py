@@ -1,0 +1,190 @@
+"""Filing suggestions: for every story, how confident kb is that it speaks to
+each action area (with the sentence that shows it) and which tags of the
+vocabulary its text names. Curators accept or decline them (``filing.py``);
+what they file and decline is what the model learns from.
+
+Suggestions are computed rows (``area_suggestions``, ``tag_suggestions``),
+replaced when a story changes and for every story by ``refresh``; declines
+(``suggestion_declines``) are curators' decisions and are never replaced.
+The model (``kb.classifier``) is trained on the curators' filings and
+declines and kept per app until they change.
+"""
+from __future__ import annotations
+
+import re
+import threading
+
+from flask import current_app
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import selectinload
+
+from kb import classifier, policy
+from kb.extensions import db
+from kb.models import (
+    ActionArea,
+    AreaSuggestion,
+    Story,
+    StoryActionArea,
+    SuggestionDecline,
+    Tag,
+    TagAlias,
+    TagSuggestion,
+)
+from kb.services import taxonomy
+
+TAGS_PER_STORY = 5
+REFRESH_CHUNK = 200
+# The facet value and filter for stories filed under no area.
+UNFILED = "unfiled"
+
+_model_lock = threading.Lock()
+
+
+def story_text(story: Story) -> str:
+    """What the model reads: title, summary, body and evidence."""
+    return "\n".join(part for part in (story.title, story.summary, story.body, story.evidence) if part)
+
+
+# The model -------------------------------------------------------------------
+
+def _decisions_signature() -> tuple:
+    filed = db.session.execute(select(
+        func.count(), func.coalesce(func.sum(StoryActionArea.story_id * 8 + StoryActionArea.action_area_id), 0),
+    )).one()
+    declined = db.session.execute(select(func.count(), func.coalesce(func.max(SuggestionDecline.id), 0))).one()
+    return tuple(filed) + tuple(declined)
+
+
+def training_examples() -> list[classifier.Example]:
+    """Curators' decisions as labelled texts: a filed area is a yes; a declined
+    area, or an area left out of a story filed elsewhere, is a no."""
+    slugs = {area.id: area.slug for area in taxonomy.all_action_areas()}
+    labels: dict[int, dict[str, bool]] = {}
+    for story_id, area_id in db.session.execute(select(StoryActionArea.story_id, StoryActionArea.action_area_id)):
+        labels.setdefault(story_id, {})[slugs[area_id]] = True
+    for story_id, labelled in labels.items():
+        for slug in classifier.AREAS:
+            labelled.setdefault(slug, False)
+    declines = select(SuggestionDecline.story_id, SuggestionDecline.action_area_id).where(
+        SuggestionDecline.action_area_id.is_not(None))
+    for story_id, area_id in db.session.execute(declines):
+        labels.setdefault(story_id, {}).setdefault(slugs[area_id], False)
+    examples = []
+    ids = sorted(labels)
+    for start in range(0, len(ids), REFRESH_CHUNK):
+        for story in db.session.scalars(select(Story).where(Story.id.in_(ids[start:start + REFRESH_CHUNK]))):
+            examples.append(classifier.Example(story_text(story), labels[story.id]))
+    examples.sort(key=lambda e: e.text)
+    return examples
+
+
+def current_model(*, retrain: bool = False) -> classifier.Model:
+    """The model this process last trained (on first use, on the curators'
+    decisions as they stand then); ``retrain`` trains it again if they have
+    changed since. Saving a story uses the model as it is, so that a filing
+    never waits for training: ``refresh`` retrains."""
+    method = current_app.config.get("SUGGEST_METHOD", classifier.DEFAULT_METHOD)
+    with _model_lock:
+        cached = current_app.extensions.get("kb_suggestion_model")
+    if cached and cached[0][0] == method and not retrain:
+        return cached[1]
+    key = (method, _decisions_signature())
+    if cached and cached[0] == key:
+        return cached[1]
+    model = classifier.train(training_examples(), method)
+    with _model_lock:
+        current_app.extensions["kb_suggestion_model"] = (key, model)
+    return model
+
+
+# Tags named in a story's text --------------------------------------------------
+
+_WORDS = re.compile(r"[a-z0-9]+")
+
+
+def _words(text: str) -> tuple[str, ...]:
+    from whoosh.lang.porter import stem
+
+    return tuple(stem(w) for w in _WORDS.findall(text.lower()))
+
+
+class TagMatcher:
+    """Finds the live tags whose name or alias a text contains, word for word."""
+
+    def __init__(self) -> None:
+        self.phrases: dict[tuple[str, ...], int] = {}
+        live = select(Tag.id, Tag.name).where(Tag.merged_into_id.is_(None))
+        aliases = select(TagAlias.tag_id, TagAlias.name).join(Tag, Tag.id == TagAlias.tag_id).where(
+            Tag.merged_into_id.is_(None))
+        for tag_id, name in list(db.session.execute(live)) + list(db.session.execute(aliases)):
+            phrase = _words(name)
+            if phrase:
+                self.phrases.setdefault(phrase, tag_id)
+        self.longest = max((len(p) for p in self.phrases), default=0)
+
+    def scores(self, title: str, text: str) -> dict[int, float]:
+        """Tag id -> how strongly the text names it (a title mention counts three times)."""
+        found: dict[int, float] = {}
+        for words, weight in ((_words(title), 3.0), (_words(text), 1.0)):
+            for start in range(len(words)):
+                for length in range(1, self.longest + 1):
+                    tag_id = self.phrases.get(words[start:start + length])
+                    if tag_id is not None and start + length <= len(words):
+                        found[tag_id] = found.get(tag_id, 0.0) + weight
+        # One passing mention of a single word is not enough to suggest it.
+        return {t: s for t, s in found.items() if s >= 2}
+
+
+# Computing and storing ----------------------------------------------------------
+
+def _store(stories: list[Story], model: classifier.Model, matcher: TagMatcher, areas: dict[str, ActionArea]) -> None:
+    ids = [s.id for s in stories]
+    db.session.execute(delete(AreaSuggestion).where(AreaSuggestion.story_id.in_(ids)))
+    db.session.execute(delete(TagSuggestion).where(TagSuggestion.story_id.in_(ids)))
+    declined_tags = {(s, t) for s, t in db.session.execute(
+        select(SuggestionDecline.story_id, SuggestionDecline.tag_id).where(
+            SuggestionDecline.story_id.in_(ids), SuggestionDecline.tag_id.is_not(None)))}
+    predictions = model.predict_many([story_text(s) for s in stories])
+    rows = []
+    for story, predicted in zip(stories, predictions):
+        for slug, prediction in predicted.items():
+            if slug in areas:
+                rows.append(AreaSuggestion(story_id=story.id, action_area_id=areas[slug].id,
+                                           confidence=prediction.confidence, reason=prediction.reason))
+        held = {tag.id for tag in story.tags}
+        scores = matcher.scores(story.title, "\n".join((story.summary, story.body)))
+        best = sorted(((s, t) for t, s in scores.items() if t not in held and (story.id, t) not in declined_tags),
+                      key=lambda pair: (-pair[0], pair[1]))[:TAGS_PER_STORY]
+        rows.extend(TagSuggestion(story_id=story.id, tag_id=t, score=s) for s, t in best)
+    db.session.add_all(rows)
+    db.session.flush()
+
+
+def refresh_story(story: Story) -> None:
+    """Recompute one story's suggestions (called whenever a story is saved)."""
+    if story.id is None:
+        db.session.flush()
+    areas = {area.slug: area for area in taxonomy.all_action_areas()}
+    if not areas:
+        return
+    _store([story], current_model(), TagMatcher(), areas)
+
+
+def refresh(actor, progress=None) -> int:
+    """Retrain on the curators' decisions and recompute every story's
+    suggestions. ``progress(n)`` is called after each chunk. Returns the count.
+
+    :raise Forbidden: unless the actor may refresh suggestions.
+    """
+    policy.require(policy.can_refresh_suggestions(actor), "Only curators can refresh suggestions.")
+    areas = {area.slug: area for area in taxonomy.all_action_areas()}
+    model = current_model(retrain=True)
+    matcher = TagMatcher()
+    ids = list(db.session.scalars(select(Story.id).order_by(Story.id)))
+    for start in range(0, len(ids), REFRESH_CHUNK):
+        chunk = list(db.session.scalars(select(Story).where(Story.id.in_(ids[start:start + REFRESH_CHUNK]))
+                                        .options(selectinload(Story.tags)).order_by(Story.id)))
+        _store(chunk, model, matcher, areas)
+        if progress:
+            progress(len(chunk))
+    return len(ids)

@@ -1,0 +1,175 @@
+"""Filing suggestions: computed for every story by kb's own model, learned from
+curators' filings and declines, accepted or declined one by one or in bulk."""
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, select
+
+from kb import classifier, database
+from kb.extensions import db
+from kb.models import AreaSuggestion, AuditEvent, Revision, StoryActionArea, TagSuggestion
+from flask_login import AnonymousUserMixin as AnonymousUser
+
+from kb.policy import SYSTEM
+from kb.services import filing, seed, stories, suggestions
+from kb.services.errors import Forbidden
+
+PROCUREMENT = ("The council changed its procurement rules and contracts so that small suppliers could bid. "
+               "Open source code and open data standards let other councils reuse the shared platform.")
+ANIMALS = "A photo diary of goats and chickens on a farm. The goats were happy."
+
+
+@pytest.fixture
+def areas(app):
+    seed.load_action_areas(SYSTEM)
+    database.commit(app)
+
+
+def confidences(story) -> dict[str, float]:
+    rows = db.session.scalars(select(AreaSuggestion).where(AreaSuggestion.story_id == story.id))
+    return {row.action_area.slug: row.confidence for row in rows}
+
+
+def test_the_model_is_deterministic_and_gives_the_sentence_that_speaks_to_the_area():
+    first = classifier.train([]).predict(PROCUREMENT + " " + ANIMALS)
+    second = classifier.train([]).predict(PROCUREMENT + " " + ANIMALS)
+    assert first == second
+    assert "open source" in first["conditions"].reason and "goats" not in first["conditions"].reason
+    assert first["conditions"].confidence > classifier.train([]).predict(ANIMALS)["conditions"].confidence
+
+
+def test_the_model_learns_from_filed_and_declined_examples():
+    examples = ([classifier.Example(f"Story {i} about marmalade and jam making.", {"networks": True})
+                 for i in range(8)]
+                + [classifier.Example(f"Story {i} about pickles and chutney.", {"networks": False}) for i in range(8)])
+    model = classifier.train(examples, "learned")
+    assert "networks" in model.regressions
+    assert (model.predict("Marmalade and jam.")["networks"].confidence
+            > model.predict("Pickles and chutney.")["networks"].confidence)
+
+
+def test_saving_a_story_suggests_areas_with_reasons(app, areas, make_story):
+    story = make_story(body=PROCUREMENT)
+    found = confidences(story)
+    assert set(found) == set(classifier.AREAS)
+    assert found["conditions"] > confidences(make_story(body=ANIMALS))["conditions"]
+    reason = db.session.scalar(select(AreaSuggestion.reason).where(
+        AreaSuggestion.story_id == story.id, AreaSuggestion.action_area.has(slug="conditions")))
+    assert "open source" in reason
+
+
+def test_editing_a_story_recomputes_its_suggestions(app, areas, make_story):
+    story = make_story(body=ANIMALS)
+    before = confidences(story)["conditions"]
+    stories.update_story(SYSTEM, story, {"body": PROCUREMENT})
+    database.commit(app)
+    assert confidences(story)["conditions"] > before
+
+
+def test_accepting_a_suggestion_files_the_story_with_the_edited_reason(app, areas, make_user, make_story):
+    curator = make_user("curator")
+    story = make_story(body=PROCUREMENT)
+    filing.accept_area(curator, story, "conditions", "Changed procurement for small suppliers")
+    database.commit(app)
+    link = db.session.scalar(select(StoryActionArea).where(StoryActionArea.story_id == story.id))
+    assert link.action_area.slug == "conditions" and link.reason == "Changed procurement for small suppliers"
+    assert "conditions" not in [o.area.slug for o in filing.area_offers(curator, story)]
+    assert db.session.scalar(select(AuditEvent.action).where(AuditEvent.target_id == story.id)
+                             .order_by(AuditEvent.id.desc()).limit(1)) == "edit_story"
+
+
+def test_a_declined_suggestion_is_not_offered_again_even_after_a_refresh(app, areas, make_user, make_story):
+    curator = make_user("curator")
+    story = make_story(body=PROCUREMENT)
+    assert "conditions" in [o.area.slug for o in filing.area_offers(curator, story)]
+    filing.decline_area(curator, story, "conditions", "About suppliers, not scaling")
+    database.commit(app)
+    suggestions.refresh(SYSTEM)
+    database.commit(app)
+    assert "conditions" not in [o.area.slug for o in filing.area_offers(curator, story)]
+    assert db.session.scalar(select(func.count()).select_from(AuditEvent).where(
+        AuditEvent.action == "decline_area")) == 1
+
+
+def test_refresh_learns_from_curators_filings_and_declines(app, areas, make_story):
+    filed = [make_story(title=f"Marmalade {i}", body="Marmalade and jam making at the fair.") for i in range(7)]
+    declined = [make_story(title=f"Pickles {i}", body="Pickles and chutney at the fair.") for i in range(7)]
+    jam, pickle = make_story(body="Jam and marmalade."), make_story(body="Chutney and pickles.")
+    assert confidences(jam)["networks"] == confidences(pickle)["networks"]
+    for story in filed:
+        stories.update_story(SYSTEM, story, {"action_areas": [{"slug": "networks", "reason": ""}]})
+    for story in declined:
+        filing.decline_area(SYSTEM, story, "networks")
+    database.commit(app)
+    suggestions.refresh(SYSTEM)
+    database.commit(app)
+    assert confidences(jam)["networks"] > confidences(pickle)["networks"]
+
+
+def test_readers_and_contributors_never_see_suggestions(app, areas, make_user, make_story):
+    story = make_story(body=PROCUREMENT)
+    for viewer in (AnonymousUser(), make_user("contributor")):
+        with pytest.raises(Forbidden):
+            filing.area_offers(viewer, story)
+        with pytest.raises(Forbidden):
+            filing.unfiled_count(viewer)
+
+
+def test_the_stories_not_yet_filed_are_counted_and_queued_most_confident_first(app, areas, make_user, make_story):
+    curator = make_user("curator")
+    weak = make_story(body=ANIMALS)
+    strong = make_story(body=PROCUREMENT)
+    filed = make_story(body=PROCUREMENT)
+    make_story(body=PROCUREMENT, status="draft")
+    filing.accept_area(curator, filed, "conditions", "")
+    database.commit(app)
+    queue = filing.filing_queue(curator)
+    assert filing.unfiled_count(curator) == 2 == queue.total
+    assert [s.id for s in queue.page.items] == [strong.id, weak.id]
+
+
+def test_bulk_filing_gives_each_story_its_reason_a_revision_and_one_audit_event(app, areas, make_user, make_story):
+    curator = make_user("curator")
+    picked = [make_story(body=PROCUREMENT) for _ in range(3)]
+    declined = make_story(body=PROCUREMENT)
+    filing.decline_area(curator, declined, "conditions")
+    database.commit(app)
+    ids = [s.id for s in picked + [declined]]
+    candidates = filing.bulk_candidates(curator, "conditions", 0.0, ids)
+    assert {c.story_id for c in candidates} == {s.id for s in picked}
+    plan = filing.file_in_bulk(curator, "conditions", {c.story_id: c.reason for c in candidates[:2]})
+    database.commit(app)
+    assert len(plan.changing) == 2
+    links = db.session.scalars(select(StoryActionArea).order_by(StoryActionArea.story_id)).all()
+    assert [(link.story_id, link.reason) for link in links] == sorted((c.story_id, c.reason) for c in candidates[:2])
+    assert all("open source" in link.reason for link in links)
+    assert db.session.scalar(select(func.count()).select_from(AuditEvent).where(
+        AuditEvent.action == "bulk_add_area")) == 1
+    assert db.session.scalar(select(func.count()).select_from(Revision).where(
+        Revision.reason == "Filed from kb's suggestions")) == 2
+
+
+def test_tags_named_in_the_text_are_suggested_accepted_and_declined(app, areas, make_user, make_story):
+    curator = make_user("curator")
+    make_story(title="Tagged", tags=["Open data", "Procurement"])
+    story = make_story(title="Open data in Leeds", body=PROCUREMENT + " Procurement got simpler.")
+    assert {t.name for t in filing.tag_offers(curator, story)} == {"Open data", "Procurement"}
+    by_name = {t.name: t.id for t in filing.tag_offers(curator, story)}
+    filing.accept_tag(curator, story, by_name["Open data"])
+    filing.decline_tag(curator, story, by_name["Procurement"])
+    database.commit(app)
+    suggestions.refresh(SYSTEM)
+    database.commit(app)
+    assert [t.name for t in story.tags] == ["Open data"]
+    assert filing.tag_offers(curator, story) == []
+    assert not db.session.scalar(select(func.count()).select_from(TagSuggestion).where(
+        TagSuggestion.story_id == story.id))
+
+
+def test_kb_suggest_refresh_recomputes_every_story(app, areas, make_story, cli):
+    story = make_story(body=PROCUREMENT)
+    db.session.execute(AreaSuggestion.__table__.delete())
+    database.commit(app)
+    result = cli("suggest", "refresh")
+    assert result.exit_code == 0 and "Refreshed the suggestions of 1 stories." in result.output
+    assert set(confidences(story)) == set(classifier.AREAS)
