@@ -58,8 +58,10 @@ MATRIX = {
     ("GET", "/areas/<slug>"): (200, 200, 200, 200, 200),
     ("GET", "/areas/<slug>.atom"): (200, 200, 200, 200, 200),
     ("GET", "/attachments/<int:attachment_id>/<path:filename>"): (404, 404, 404, 404, 404),
+    ("GET", "/organisations"): (200, 200, 200, 200, 200),
     ("GET", "/organisations/<slug>"): (200, 200, 200, 200, 200),
     ("GET", "/organisations/<slug>.atom"): (200, 200, 200, 200, 200),
+    ("GET", "/people"): (200, 200, 200, 200, 200),
     ("GET", "/people/<slug>"): (200, 200, 200, 200, 200),
     ("GET", "/search"): (200, 200, 200, 200, 200),
     ("GET", "/search.atom"): (200, 200, 200, 200, 200),
@@ -69,6 +71,7 @@ MATRIX = {
     ("GET", "/search/help"): (200, 200, 200, 200, 200),
     ("GET", "/static/<path:filename>"): (200, 200, 200, 200, 200),
     ("GET", "/stories/<slug>"): (404, 200, 404, 200, 200),
+    ("GET", "/tags"): (200, 200, 200, 200, 200),
     ("GET", "/tags/<slug>"): (200, 200, 200, 200, 200),
     ("GET", "/tags/<slug>.atom"): (200, 200, 200, 200, 200),
     # Contributors

@@ -90,3 +90,18 @@ def test_the_follow_link_explains_feeds_and_gives_the_address_to_copy(app, clien
     address = unescape(re.search(r'id="feed-url" type="text" value="([^"]+)" readonly', follow).group(1))
     assert address == "http://localhost/search.atom?q=library&kind=talk"
     assert client.get(address).mimetype == "application/atom+xml"
+
+
+def test_tag_organisation_and_area_pages_link_to_the_follow_page_not_raw_xml(app, client, make_story):
+    from kb.policy import SYSTEM
+    from kb.services import seed
+
+    seed.load_action_areas(SYSTEM)
+    make_story(title="Library hub", tags=["Open data"], organisations=["Leeds"], action_areas=["networks"])
+    for url, param in (("/tags/open-data", "tag=open-data"), ("/organisations/leeds", "org=leeds"),
+                       ("/areas/networks", "area=networks")):
+        page = text(client.get(url))
+        assert f'href="/search/follow?{param}">Follow' in page and '.atom">Atom feed' not in page
+    follow = text(client.get("/search/follow?tag=open-data"))
+    assert "Stories, tag: Open data, as they are published." in follow
+    assert 'value="http://localhost/search.atom?tag=open-data" readonly' in follow

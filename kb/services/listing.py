@@ -7,7 +7,7 @@ from math import ceil
 from sqlalchemy import func, select
 
 from kb.extensions import db
-from kb.models import ActionArea, Story, StoryActionArea
+from kb.models import ActionArea, Organisation, Person, Story, StoryActionArea, Tag
 from kb.models.story import StoryOrganisation, StoryPerson, story_tags
 
 
@@ -75,3 +75,51 @@ def featured_stories(limit: int = 3) -> list[Story]:
 def stories_of_person(person, page: int, per_page: int) -> Page:
     query = published().join(StoryPerson).where(StoryPerson.person_id == person.id)
     return paginate(newest_first(query), page, per_page)
+
+
+# A to Z indexes of organisations, tags and people ------------------------------
+
+OTHER_INITIAL = "0-9"  # names that do not start with a letter A to Z
+LETTERS = tuple("ABCDEFGHIJKLMNOPQRSTUVWXYZ") + (OTHER_INITIAL,)
+_LINKS = {
+    "organisations": (Organisation, StoryOrganisation.organisation_id, StoryOrganisation.story_id),
+    "people": (Person, StoryPerson.person_id, StoryPerson.story_id),
+    "tags": (Tag, story_tags.c.tag_id, story_tags.c.story_id),
+}
+
+
+@dataclass
+class DirectoryPage(Page):
+    letters: frozenset = frozenset()  # the initials that have at least one entry
+
+
+def directory(kind: str, text: str = "", letter: str = "", page: int = 1, per_page: int = 60) -> DirectoryPage:
+    """Organisations, people or tags (``kind``) with published stories, A to Z,
+    each as (item, number of published stories); ``text`` keeps names that
+    contain it, ``letter`` those starting with it (``OTHER_INITIAL``: no letter).
+    Merged tags are left out (their stories are their survivor's)."""
+    model, entity_id, story_id = _LINKS[kind]
+    count = func.count(func.distinct(Story.id))
+    query = (select(model, count).select_from(model).join(entity_id.table, entity_id == model.id)
+             .join(Story, Story.id == story_id)
+             .where(Story.status == "published").group_by(model.id))
+    if model is Tag:
+        query = query.where(Tag.merged_into_id.is_(None))
+    initial = func.upper(func.substr(model.name, 1, 1))
+    letters = frozenset(_initial(i) for i in db.session.scalars(query.with_only_columns(initial).distinct()))
+    if text.strip():
+        escaped = text.strip().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        query = query.where(model.name.ilike(f"%{escaped}%", escape="\\"))
+    if letter == OTHER_INITIAL:
+        query = query.where(initial.not_in(LETTERS[:-1]))
+    elif letter in LETTERS:
+        query = query.where(initial == letter)
+    page = max(1, page)
+    total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    rows = db.session.execute(query.order_by(func.lower(model.name), model.id)
+                              .limit(per_page).offset((page - 1) * per_page)).all()
+    return DirectoryPage([tuple(row) for row in rows], total, page, per_page, letters)
+
+
+def _initial(value: str | None) -> str:
+    return value if value in LETTERS[:-1] else OTHER_INITIAL

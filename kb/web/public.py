@@ -61,6 +61,27 @@ def area(slug: str):
     return render_template("area.html", area=item, page=page)
 
 
+DIRECTORIES = {
+    "organisations": ("Organisations", "public.organisation"),
+    "tags": ("Tags", "public.tag"),
+    "people": ("People", "public.person"),
+}
+
+
+@bp.get("/organisations", defaults={"kind": "organisations"}, endpoint="organisations")
+@bp.get("/tags", defaults={"kind": "tags"}, endpoint="tags")
+@bp.get("/people", defaults={"kind": "people"}, endpoint="people")
+def directory(kind: str):
+    """Organisations, tags or people with published stories, A to Z with counts,
+    filtered by ``q`` (part of a name) or ``letter``, in pages."""
+    text = request.args.get("q", "")[:200]
+    letter = request.args.get("letter", "")
+    page = listing.directory(kind, text, letter, page_number())
+    title, endpoint = DIRECTORIES[kind]
+    return render_template("directory.html", kind=kind, title=title, endpoint=endpoint, page=page, q=text,
+                           letter=letter if letter in listing.LETTERS else "", letters=listing.LETTERS)
+
+
 @bp.get("/tags/<slug>")
 def tag(slug: str):
     """Published stories with one tag; a merged or renamed tag redirects to its survivor.
