@@ -13,7 +13,7 @@ TEMPLATE_FOLDER = config.PROJECT_ROOT / "templates"
 
 
 def create_app(test_config: dict | None = None) -> Flask:
-    """Build the app: settings, extensions, blueprints, error handlers, CLI.
+    """Build the app: settings, extensions, blueprints, error handlers.
 
     ``test_config`` overrides every other setting; its ``INSTANCE_PATH`` key
     chooses the runtime folder.
@@ -50,10 +50,6 @@ def create_app(test_config: dict | None = None) -> Flask:
     from kb import web
 
     web.init_app(app)
-
-    from kb import cli
-
-    cli.init_app(app)
 
     from kb import search
 

@@ -6,7 +6,7 @@ operator). They answer True or False and never touch the database.
 """
 from __future__ import annotations
 
-from kb.services.errors import Forbidden
+from kb.errors import Forbidden
 
 EDITABLE_BY_CONTRIBUTOR = ("draft", "changes_requested")
 SUBMITTABLE = ("draft", "changes_requested", "withdrawn")

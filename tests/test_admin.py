@@ -5,10 +5,10 @@ import pytest
 from sqlalchemy import select
 
 from kb import database
+from kb.errors import Forbidden
 from kb.extensions import db
 from kb.models import AuditEvent
 from kb.services import users
-from kb.services.errors import Forbidden
 from curate_helpers import sign_out, switch_user
 from conftest import PASSWORD
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 
 from kb import database
+from kb.errors import Forbidden, Invalid
 from kb.extensions import db
 from kb.models import AuditEvent, IndexChange, Revision
 from kb.services import attachments, stories
-from kb.services.errors import Forbidden, Invalid
 from pdfs import corrupt_pdf, encrypted_pdf, make_pdf
 
 

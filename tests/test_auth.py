@@ -1,14 +1,16 @@
 """Accounts: register, sign in and out, remember me, change password, rate limits."""
 from __future__ import annotations
 
+from urllib.parse import parse_qs, urlsplit
+
 import pytest
 from flask import g
 
 from kb import create_app, database
+from kb.errors import Invalid
 from kb.extensions import db, limiter
 from kb.models import User
 from kb.services import users
-from kb.services.errors import Invalid
 
 PASSWORD = "correct horse battery staple"
 
@@ -67,10 +69,20 @@ def test_sign_in_goes_back_to_where_the_reader_was_going(app, client, make_user)
     user = make_user()
     first = client.get("/stories/new")
     assert first.status_code == 302
-    assert first.headers["Location"] == "/account/sign-in?next=%2Fstories%2Fnew"
+    assert first.headers["Location"] == "/account/sign-in?next=/stories/new"
     response = sign_in_form(client, user.email, next="/stories/new")
     assert response.status_code == 303
     assert response.headers["Location"] == "/stories/new"
+
+
+@pytest.mark.parametrize("path", ["/curate/stories?q=a%26b&status=draft", "/curate/import/?x=1&y=2",
+                                  "/admin/users?q=a&role=admin", "/account/tokens/?a=1&b=2", "/my/stories?a=1&b=2"])
+def test_every_gate_sends_an_anonymous_visitor_to_sign_in_and_back_with_the_whole_address(app, client, path):
+    response = client.get(path)
+    assert response.status_code == 302
+    location = urlsplit(response.headers["Location"])
+    assert location.path == "/account/sign-in"
+    assert parse_qs(location.query) == {"next": [path]}
 
 
 @pytest.mark.parametrize("target", ["https://evil.example/", "//evil.example/", "/\\evil.example", "javascript:alert(1)",

@@ -185,7 +185,7 @@ def test_contributor_suggested_tag_can_be_accepted_or_dismissed(app, client, mak
 def test_contributor_cannot_create_a_tag_through_a_story(app, make_user, make_story):
     import pytest
 
-    from kb.services.errors import Forbidden
+    from kb.errors import Forbidden
 
     contributor = make_user()
     story = make_story(contributor, status="draft")
@@ -206,7 +206,7 @@ def test_all_stories_lists_every_status_by_title(app, client, make_user, make_st
 def test_review_service_refuses_contributors(app, make_user):
     import pytest
 
-    from kb.services.errors import Forbidden
+    from kb.errors import Forbidden
 
     with pytest.raises(Forbidden):
         review.review_queue(make_user())

@@ -16,7 +16,7 @@ import pytest
 
 import kb.services
 from kb import policy
-from kb.services.errors import Forbidden
+from kb.errors import Forbidden
 
 SERVICES = Path(kb.services.__file__).parent
 ACTOR_NAMES = ("actor", "viewer")

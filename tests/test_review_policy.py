@@ -1,9 +1,9 @@
 """Which review actions a story's status allows: decided in policy.py, shown and enforced alike."""
 import pytest
 
+from kb.errors import Forbidden
 from kb.policy import SYSTEM
 from kb.services import stories
-from kb.services.errors import Forbidden
 
 
 def test_a_rejected_story_cannot_be_sent_back_or_rejected_again(app, make_story):

@@ -4,10 +4,10 @@ from __future__ import annotations
 import pytest
 
 from kb import database
+from kb.errors import Forbidden, NotFound
 from kb.extensions import db
 from kb.policy import SYSTEM
 from kb.services import revisions, seed, stories
-from kb.services.errors import Forbidden, NotFound
 
 
 def edited(app, make_story):

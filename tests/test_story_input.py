@@ -1,9 +1,9 @@
 """The story services accept any input shape and answer with field messages, never a crash."""
 import pytest
 
+from kb.errors import Invalid
 from kb.policy import SYSTEM
 from kb.services import stories
-from kb.services.errors import Invalid
 
 
 @pytest.mark.parametrize("url", ["http://[::1", "javascript:alert(1)", "https://", "not a url", "ftp://x.org/a"])

@@ -6,13 +6,13 @@ import pytest
 from sqlalchemy import func, select
 
 from kb import classifier, database
+from kb.errors import Forbidden
 from kb.extensions import db
 from kb.models import AreaSuggestion, AuditEvent, Revision, StoryActionArea, TagSuggestion
 from flask_login import AnonymousUserMixin as AnonymousUser
 
 from kb.policy import SYSTEM
 from kb.services import filing, seed, stories, suggestions
-from kb.services.errors import Forbidden
 
 PROCUREMENT = ("The council changed its procurement rules and contracts so that small suppliers could bid. "
                "Open source code and open data standards let other councils reuse the shared platform.")

@@ -6,11 +6,11 @@ import pytest
 from sqlalchemy import select
 
 from kb import database, search
+from kb.errors import Conflict, Forbidden, Invalid
 from kb.extensions import db
 from kb.models import AuditEvent, Tag
 from kb.policy import SYSTEM
 from kb.services import tags, taxonomy
-from kb.services.errors import Conflict, Forbidden, Invalid
 
 
 def tagged(make_story, n, *names, **fields):

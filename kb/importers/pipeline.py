@@ -15,11 +15,11 @@ from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
 from kb import database, policy
+from kb.errors import DomainError, Forbidden, Invalid
 from kb.extensions import db
 from kb.importers.formats import Row, content_id, parse
 from kb.importers.report import Report
 from kb.services import stories, taxonomy
-from kb.services.errors import DomainError, Forbidden, Invalid
 from kb.services.stories import normalise_url
 
 log = logging.getLogger(__name__)

@@ -24,10 +24,10 @@ from flask import current_app
 from itsdangerous import BadSignature, URLSafeSerializer
 
 from kb import policy
+from kb.errors import Invalid, NotFound
 from kb.extensions import db
 from kb.models import Attachment, Story
 from kb.services.changes import record_index_change
-from kb.services.errors import Invalid, NotFound
 from kb.services.revisions import record_revision
 
 log = logging.getLogger(__name__)

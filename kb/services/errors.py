@@ -1,28 +1,5 @@
-"""Domain errors. The web layer turns each into a page or the one JSON error shape."""
+"""The domain errors now live in kb/errors.py (below policy); this name stays
+for code written against the old place and goes once nothing imports it."""
+from kb.errors import Conflict, DomainError, Forbidden, Invalid, NotFound
 
-
-class DomainError(Exception):
-    status = 400
-
-    def __init__(self, message: str = "", errors: dict[str, str] | None = None):
-        super().__init__(message)
-        self.message = message
-        self.errors = errors or {}
-
-
-class NotFound(DomainError):
-    status = 404
-
-
-class Forbidden(DomainError):
-    status = 403
-
-
-class Invalid(DomainError):
-    """The input cannot be accepted; ``errors`` maps each field name to its message."""
-
-    status = 422
-
-
-class Conflict(DomainError):
-    status = 409
+__all__ = ["Conflict", "DomainError", "Forbidden", "Invalid", "NotFound"]

@@ -10,11 +10,11 @@ from dataclasses import dataclass
 from sqlalchemy import delete, func, select
 
 from kb import classifier, policy
+from kb.errors import Invalid, NotFound
 from kb.extensions import db
 from kb.models import ActionArea, AreaSuggestion, Story, StoryActionArea, SuggestionDecline, Tag, TagSuggestion
 from kb.services import review, taxonomy
 from kb.services.audit import record_event
-from kb.services.errors import Invalid, NotFound
 from kb.services.listing import Page, paginate
 
 SHOW_CONFIDENCE = classifier.SHOW_CONFIDENCE

@@ -9,13 +9,13 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from kb import policy
+from kb.errors import Invalid, NotFound
 from kb.extensions import db
 from kb.models import KINDS, STATUSES, AuditEvent, Revision, Story, StoryActionArea, Tag, User
 from kb.models.story import StoryOrganisation, StoryPerson
 from kb.services import revisions, stories, taxonomy
 from kb.services.audit import record_event
 from kb.services.changes import record_index_change
-from kb.services.errors import Invalid, NotFound
 from kb.services.listing import Page, paginate
 
 BULK_CHUNK = 500

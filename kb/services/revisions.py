@@ -8,9 +8,9 @@ from dataclasses import field as dataclass_field
 from sqlalchemy import func, select
 
 from kb import policy
+from kb.errors import NotFound
 from kb.extensions import db
 from kb.models import Attachment, Revision, Story
-from kb.services.errors import NotFound
 
 
 def snapshot(story: Story) -> dict:

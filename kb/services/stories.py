@@ -9,6 +9,7 @@ from urllib.parse import urlsplit
 from sqlalchemy import select
 
 from kb import policy
+from kb.errors import Invalid, NotFound
 from kb.extensions import db
 from kb.models import KINDS, STAGES, Link, Story, StoryActionArea
 from kb.models.base import utcnow
@@ -16,9 +17,8 @@ from kb.models.story import LINK_RELS
 from kb.services import taxonomy
 from kb.services.audit import record_event
 from kb.services.changes import record_index_change
-from kb.services.suggestions import refresh_story as refresh_suggestions
-from kb.services.errors import Invalid, NotFound
 from kb.services.revisions import record_revision
+from kb.services.suggestions import refresh_story as refresh_suggestions
 
 TEXT_FIELDS = {"title": 300, "summary": 1000, "body": 200_000, "place": 200, "sector": 200, "evidence": 20_000}
 LIST_FIELDS = ("organisations", "people", "tags", "suggested_tags", "suggested_areas", "related")

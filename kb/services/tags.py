@@ -13,13 +13,13 @@ from dataclasses import dataclass
 from sqlalchemy import delete, func, insert, select
 
 from kb import policy
+from kb.errors import Conflict, Invalid, NotFound
 from kb.extensions import db
 from kb.models import Story, Tag, TagAlias
 from kb.models.story import story_tags
 from kb.services import taxonomy
 from kb.services.audit import record_event
 from kb.services.changes import record_index_change
-from kb.services.errors import Conflict, Invalid, NotFound
 
 MAX_NAME = 100
 

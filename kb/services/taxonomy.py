@@ -6,9 +6,9 @@ from slugify import slugify
 from sqlalchemy import select
 
 from kb import policy
+from kb.errors import NotFound
 from kb.extensions import db
 from kb.models import ActionArea, Organisation, Person, Tag
-from kb.services.errors import NotFound
 
 
 def make_slug(text: str, max_length: int = 80) -> str:

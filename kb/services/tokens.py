@@ -13,11 +13,11 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from kb import policy
+from kb.errors import Invalid, NotFound
 from kb.extensions import db
 from kb.models import ApiToken, User
 from kb.models.base import utcnow
 from kb.services.audit import record_event
-from kb.services.errors import Invalid, NotFound
 
 TOKEN_PREFIX = "kb_"
 MAX_NAME = 100

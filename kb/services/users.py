@@ -10,10 +10,10 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import func, select
 
 from kb import policy
+from kb.errors import Invalid
 from kb.extensions import db
 from kb.models import ROLES, User
 from kb.services.audit import record_event
-from kb.services.errors import Invalid
 
 MIN_PASSWORD_LENGTH = 10
 MAX_PASSWORD_LENGTH = 1000
@@ -200,7 +200,7 @@ def get_user(actor, user_id: int) -> User:
     :raise Forbidden: unless the actor manages users.
     :raise NotFound: if there is no such account.
     """
-    from kb.services.errors import NotFound
+    from kb.errors import NotFound
 
     policy.require(policy.can_manage_users(actor), "Only admins can manage users.")
     user = db.session.get(User, user_id)

@@ -1,25 +1,17 @@
 """Administration under /admin/: users, roles, deactivating accounts (admins only)."""
 from __future__ import annotations
 
-from urllib.parse import urlencode
-
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 
-from kb import policy
+from kb.errors import Invalid
 from kb.models import ROLES
 from kb.services import users
-from kb.services.errors import Invalid
-from kb.web.hooks import actor
+from kb.web.hooks import actor, require_sign_in
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 
-@bp.before_request
-def require_sign_in():
-    """Anonymous visitors sign in first; policy decides the rest."""
-    if not policy.is_signed_in(actor()):
-        return redirect(f"/account/sign-in?{urlencode({'next': request.path})}", 303 if request.method == "POST" else 302)
-    return None
+bp.before_request(require_sign_in)
 
 
 @bp.get("/")

@@ -15,10 +15,10 @@ from flask import Blueprint, current_app, g, jsonify, request, url_for
 from jsonschema import Draft202012Validator
 
 from kb import policy
+from kb.errors import DomainError, Invalid, NotFound
 from kb.extensions import csrf, login_manager
 from kb.models import Organisation
 from kb.services import catalogue, listing, stories, taxonomy, tokens
-from kb.services.errors import DomainError, Invalid, NotFound
 from kb.services.revisions import snapshot
 from kb.web import openapi
 

@@ -4,22 +4,13 @@ from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 
-from kb import policy
+from kb.errors import Invalid
 from kb.services import tokens
-from kb.services.errors import Invalid
-from kb.web.hooks import actor
+from kb.web.hooks import actor, require_sign_in
 
 bp = Blueprint("api_tokens", __name__, url_prefix="/account/tokens")
 
-SIGN_IN = "/account/sign-in"
-
-
-@bp.before_request
-def require_sign_in():
-    """Anonymous visitors sign in first."""
-    if not policy.is_signed_in(actor()):
-        return redirect(f"{SIGN_IN}?next={request.path}", 303 if request.method == "POST" else 302)
-    return None
+bp.before_request(require_sign_in)
 
 
 def _page(errors: dict | None = None, name: str = ""):

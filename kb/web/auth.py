@@ -9,15 +9,15 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
-from flask_login import login_required, login_user, logout_user
+from flask_login import login_user, logout_user
 from limits import parse
 
 from kb import policy
+from kb.errors import Invalid
 from kb.extensions import limiter
 from kb.services import users
-from kb.services.errors import Invalid
 from kb.web.forms import AccountForm, ChangePasswordForm, RegisterForm, SignInForm, first_errors
-from kb.web.hooks import actor
+from kb.web.hooks import actor, login_required
 
 bp = Blueprint("auth", __name__, url_prefix="/account")
 

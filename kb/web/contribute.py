@@ -10,19 +10,18 @@ person has signed in.
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
-from flask_login import login_required
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
 
 from kb import policy
+from kb.errors import Invalid
 from kb.extensions import db
 from kb.models import Organisation, Person
 from kb.services import attachments, stories, taxonomy
-from kb.services.errors import Invalid
 from kb.web.auth import attempt_sign_in
 from kb.web.forms import StoryForm
-from kb.web.hooks import actor
+from kb.web.hooks import actor, login_required
 
 bp = Blueprint("contribute", __name__)
 

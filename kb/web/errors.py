@@ -7,7 +7,7 @@ from flask import Flask, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 
 from kb import database
-from kb.services.errors import DomainError
+from kb.errors import DomainError
 
 log = logging.getLogger(__name__)
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from flask import Blueprint, Response, request, stream_with_context
 
 from kb import search
+from kb.errors import NotFound
 from kb.importers.export import EXPORT_FORMATS, export, published_stories
-from kb.services.errors import NotFound
 
 bp = Blueprint("exports", __name__)
 

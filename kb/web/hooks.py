@@ -2,8 +2,9 @@
 from __future__ import annotations
 
 from datetime import date
+from functools import wraps
 
-from flask import Flask, current_app, request, url_for
+from flask import Flask, current_app, flash, redirect, request, url_for
 from flask_login import current_user
 
 from kb import database, policy
@@ -14,9 +15,6 @@ from kb.services import users
 
 
 def init_app(app: Flask) -> None:
-    login_manager.login_view = "auth.sign_in"
-    login_manager.login_message = "Sign in to continue."
-    login_manager.login_message_category = "info"
     login_manager.user_loader(users.load_user)
     app.after_request(commit_request)
     app.jinja_env.filters["markdown"] = render_markdown
@@ -47,6 +45,26 @@ def long_date(value) -> str:
 def actor():
     """The user acting in this request (anonymous if nobody is signed in)."""
     return current_user._get_current_object()
+
+
+def require_sign_in():
+    """The one sign-in gate: an anonymous visitor is sent to sign in (303 after
+    a POST), coming back to this page (with its query on a GET) afterwards;
+    ``None`` for a signed-in user. Use as a blueprint's ``before_request``."""
+    if policy.is_signed_in(actor()):
+        return None
+    back = request.full_path.rstrip("?") if request.method == "GET" else request.path
+    flash("Sign in to continue.", "info")
+    return redirect(url_for("auth.sign_in", next=back), 303 if request.method == "POST" else 302)
+
+
+def login_required(view):
+    """The gate of ``require_sign_in`` on one view."""
+    @wraps(view)
+    def gated(*args, **kwargs):
+        return require_sign_in() or view(*args, **kwargs)
+
+    return gated
 
 
 def page_url(number: int) -> str:

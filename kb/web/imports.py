@@ -21,16 +21,15 @@ from pathlib import Path
 from flask import Blueprint, Response, current_app, redirect, render_template, request, url_for
 
 from kb import policy
+from kb.errors import NotFound
 from kb.extensions import db
 from kb.importers import FORMATS, STATUSES, FileProblem, Report, detect_format, import_file
-from kb.services.errors import NotFound
-from kb.web.hooks import actor
+from kb.web.hooks import actor, require_sign_in
 
 log = logging.getLogger(__name__)
 
 bp = Blueprint("imports", __name__, url_prefix="/curate/import")
 
-SIGN_IN = "/account/sign-in"
 _JOB_ID = re.compile(r"^[0-9a-f]{32}$")
 _threads: dict[str, threading.Thread] = {}
 PROGRESS_EVERY = 25
@@ -42,8 +41,9 @@ def require_curator():
 
     :raise 403: for a signed-in user who may not import.
     """
-    if not policy.is_signed_in(actor()):
-        return redirect(f"{SIGN_IN}?next={request.path}", 303 if request.method == "POST" else 302)
+    gate = require_sign_in()
+    if gate is not None:
+        return gate
     policy.require(policy.can_import(actor()), "Only curators can import stories.")
     return None
 

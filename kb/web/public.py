@@ -3,9 +3,9 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, redirect, render_template, request, send_file, url_for
 
+from kb.errors import NotFound
 from kb.models import Organisation, Person, Tag
 from kb.services import attachments, listing, stories, taxonomy
-from kb.services.errors import NotFound
 from kb.web.hooks import actor
 from kb.web.search import search_from
 

@@ -10,10 +10,10 @@ from flask import Blueprint, Response, redirect, render_template, request, url_f
 from sqlalchemy import select
 
 from kb import policy, search
+from kb.errors import NotFound
 from kb.extensions import db
 from kb.models import STATUSES, Organisation, Tag, TagAlias
 from kb.services import taxonomy
-from kb.services.errors import NotFound
 from kb.web.hooks import actor
 
 bp = Blueprint("search", __name__)

@@ -9,20 +9,14 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
-from kb import database
+from kb.cli.common import fail
+from kb.errors import DomainError
 from kb.importers import FORMATS, STATUSES, FileProblem, detect_format, import_file
 from kb.importers.export import EXPORT_FORMATS, export, published_stories
 from kb.policy import SYSTEM
 from kb.services import users
-from kb.services.errors import DomainError
 
 REPORT_LINES = 50
-
-
-def _fail(message: str) -> None:
-    database.rollback()
-    click.echo(f"Error: {message}", err=True)
-    sys.exit(1)
 
 
 def _print_report(report, report_path: str | None) -> None:
@@ -69,7 +63,7 @@ def import_command(file: Path, fmt, status, as_email, dry_run, include_private, 
     if as_email:
         actor = users.get_user_by_email(as_email)
         if actor is None:
-            _fail(f"There is no account with the email address {as_email}.")
+            fail(f"There is no account with the email address {as_email}.")
     data = file.read_bytes()
     started = time.perf_counter()
     bar = tqdm(unit="record", desc="Importing", disable=None, file=sys.stderr)
@@ -80,9 +74,9 @@ def import_command(file: Path, fmt, status, as_email, dry_run, include_private, 
             on_rows=lambda n: setattr(bar, "total", n) or bar.refresh(),
         )
     except FileProblem as exc:
-        _fail(str(exc))
+        fail(str(exc))
     except DomainError as exc:
-        _fail(exc.message)
+        fail(exc.message)
     finally:
         bar.close()
     report.seconds = time.perf_counter() - started

@@ -1,0 +1,29 @@
+"""Domain errors, raised by policy and services. The web layer turns each
+into a page or the one JSON error shape."""
+
+
+class DomainError(Exception):
+    status = 400
+
+    def __init__(self, message: str = "", errors: dict[str, str] | None = None):
+        super().__init__(message)
+        self.message = message
+        self.errors = errors or {}
+
+
+class NotFound(DomainError):
+    status = 404
+
+
+class Forbidden(DomainError):
+    status = 403
+
+
+class Invalid(DomainError):
+    """The input cannot be accepted; ``errors`` maps each field name to its message."""
+
+    status = 422
+
+
+class Conflict(DomainError):
+    status = 409

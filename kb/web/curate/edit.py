@@ -1,0 +1,122 @@
+"""Editing every field of any story, including what only curators set."""
+from __future__ import annotations
+
+from flask import render_template, request
+from govuk_frontend_wtf.wtforms_widgets import GovCheckboxesInput, GovCheckboxInput, GovTextArea, GovTextInput
+from wtforms.fields import BooleanField, SelectMultipleField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import Length
+
+from kb.errors import Invalid
+from kb.services import attachments, review, taxonomy
+from kb.web.curate.common import bp, done, story_for_curation
+
+from kb.web.forms import StoryForm
+from kb.web.hooks import actor
+
+
+class CuratorStoryForm(StoryForm):
+    """The contributors' story form plus what only curators set: tags from the
+    vocabulary, action areas with a one-line reason each, featured, and the
+    reason for the change."""
+
+    DOMAIN_FIELDS = StoryForm.DOMAIN_FIELDS + ("tags", "featured")
+
+    tags = TextAreaField("Tags", filters=[lambda v: v.strip() if isinstance(v, str) else v], widget=GovTextArea(),
+                         description="One tag a line. A name, old name or alias of a tag is kept as that tag; "
+                                     "other names become new tags.")
+    action_areas = SelectMultipleField("Action areas", choices=[], widget=GovCheckboxesInput())
+    featured = BooleanField("Feature this story on the home page", widget=GovCheckboxInput())
+    reason = StringField("Reason for the change (optional, kept in the revision)", widget=GovTextInput(),
+                         validators=[Length(max=300, message="The reason must be 300 characters or fewer")])
+
+    def set_choices(self, action_areas) -> "CuratorStoryForm":
+        super().set_choices(action_areas)
+        self.action_areas.choices = [SelectChoice(area.slug, area.name) for area in action_areas]
+        return self
+
+    def to_fields(self) -> dict:
+        fields = super().to_fields()
+        fields["tags"] = [line for line in (self.tags.data or "").splitlines() if line.strip()]
+        fields["featured"] = bool(self.featured.data)
+        return fields
+
+    @classmethod
+    def story_data(cls, story) -> dict:
+        return {
+            **StoryForm.story_data(story),
+            "tags": "\n".join(t.name for t in story.tags),
+            "featured": story.featured,
+            "action_areas": [link.action_area.slug for link in story.area_links],
+        }
+
+
+def edit_form(story) -> CuratorStoryForm:
+    areas = taxonomy.all_action_areas()
+    if request.method == "GET":
+        form = CuratorStoryForm.for_story(story, areas, formdata=None)
+    else:
+        form = CuratorStoryForm().set_choices(areas)
+    form.remove_attachments.choices = [SelectChoice(str(a.id), f"Remove {a.filename}") for a in story.attachments]
+    return form
+
+
+def edit_page(story, form, reasons: dict, status: int = 200, focus: str = ""):
+    from kb.models import Organisation, Person
+    from kb.web.contribute import known_names
+
+    form.pad()
+    return render_template("curate/edit.html", story=story, form=form, reasons=reasons, focus=focus,
+                           areas=taxonomy.all_action_areas(), errors=form.error_list(),
+                           organisation_names=known_names(Organisation), person_names=known_names(Person)), status
+
+
+def save_edit(story, form, uploads, reasons: dict) -> bool:
+    """Save the form through the services; False (messages on the form) if Invalid."""
+    data = form.to_fields()
+    data["action_areas"] = [{"slug": slug, "reason": reasons.get(slug, "")} for slug in form.action_areas.data or []]
+    try:
+        review.curate_story(actor(), story, data, form.reason.data or "")
+        attachments.remove_attachments(actor(), story, form.remove_attachments.data or [])
+        attachments.add_attachments(actor(), story, uploads)
+    except Invalid as exc:
+        form.add_errors(exc.errors or {"title": exc.message})
+        return False
+    return True
+
+
+def chosen_uploads(form) -> list:
+    """The documents chosen on this form, stored by content hash; a refused
+    file becomes an error at the field (and must be chosen again)."""
+    uploads = []
+    for item in request.files.getlist("attachments"):
+        if not (item and item.filename):
+            continue
+        try:
+            uploads.append(attachments.store_upload(item.filename, item.stream.read(attachments.max_upload_bytes() + 1)))
+        except Invalid as exc:
+            form.attachments.errors = [*form.attachments.errors, *exc.errors.values()]
+    return uploads
+
+
+@bp.route("/stories/<int:story_id>/edit", methods=["GET", "POST"])
+def edit(story_id: int):
+    """Edit every field of any story, including tags, action areas with
+    reasons and featured; 422 with the form as sent on any error.
+
+    :raise 403: unless the user is a curator. :raise 404: if there is no such story.
+    """
+    item = story_for_curation(story_id)
+    form = edit_form(item)
+    if request.method == "GET":
+        return edit_page(item, form, {link.action_area.slug: link.reason for link in item.area_links})
+    reasons = {area.slug: request.form.get(f"reason-{area.slug}", "") for area in taxonomy.all_action_areas()}
+    action = request.form.get("action", "save")
+    if action in ("add_organisations", "add_people", "add_links"):
+        field = form[action[4:]]
+        field.append_entry()
+        return edit_page(item, form, reasons, focus=field.entries[-1].id)
+    uploads = chosen_uploads(form)
+    if form.validate() and not form.attachments.errors and save_edit(item, form, uploads, reasons):
+        return done(f"Saved “{item.title}”.", "curate.story", story_id=item.id)
+    return edit_page(item, form, reasons, 422)

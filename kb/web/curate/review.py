@@ -1,0 +1,125 @@
+"""Reviewing: the queue, every story by title, one story with what changed
+since a curator last saw it, and publish, request changes, reject,
+unpublish and feature."""
+from __future__ import annotations
+
+from flask import current_app, render_template, request
+
+from kb.errors import Invalid
+from kb.models import KINDS, STATUSES
+from kb.services import review, stories, taxonomy
+from kb.web.curate.common import bp, done, errors_of, form_page, page_number, story_for_curation
+
+from kb.web.hooks import actor
+
+
+# The queue -------------------------------------------------------------------
+
+@bp.get("/")
+def queue():
+    """Submitted stories, oldest first, filterable by kind and submitter.
+
+    :raise 403: unless the user is a curator.
+    """
+    kind = request.args.get("kind", "")
+    submitter = request.args.get("submitter", type=int)
+    result = review.review_queue(actor(), kind if kind in KINDS else "", submitter)
+    return render_template("curate/queue.html", queue=result, kinds=KINDS, kind=kind, submitter=submitter)
+
+
+@bp.get("/stories")
+def all_stories():
+    """Every story of any status, found by title.
+
+    :raise 403: unless the user is a curator.
+    """
+    text, status = request.args.get("q", ""), request.args.get("status", "")
+    page = review.find_stories(actor(), text, status, page_number())
+    return render_template("curate/stories.html", page=page, q=text, status=status, statuses=STATUSES)
+
+
+# One story -------------------------------------------------------------------
+
+def review_page(story, errors: dict | None = None, values: dict | None = None):
+    seen, changes = review.changes_since_seen(actor(), story)
+    return form_page("curate/review.html", errors, story=story, seen=seen, changes=changes,
+                     values=values or {}, areas=taxonomy.all_action_areas(),
+                     edit_available="curate.edit" in current_app.view_functions)
+
+
+@bp.get("/stories/<int:story_id>")
+def story(story_id: int):
+    """The story as readers will see it, what changed since a curator last saw
+    it, and the review and curation actions.
+
+    :raise 403: unless the user is a curator. :raise 404: if there is no such story.
+    """
+    return review_page(story_for_curation(story_id))
+
+
+@bp.post("/stories/<int:story_id>/publish")
+def publish(story_id: int):
+    """Publish the story; it is searchable at once.
+
+    :raise 403: if it may not be published now.
+    """
+    item = story_for_curation(story_id)
+    try:
+        stories.publish_story(actor(), item, request.form.get("note", ""))
+    except Invalid as exc:
+        return review_page(item, errors_of(exc, "publish"))
+    return done(f"Published “{item.title}”.", "curate.story", story_id=item.id)
+
+
+@bp.post("/stories/<int:story_id>/request-changes")
+def request_changes(story_id: int):
+    """Send the story back to its contributor with a note (required).
+
+    :raise 403: if it cannot be reviewed now.
+    """
+    item = story_for_curation(story_id)
+    note = request.form.get("note", "")
+    try:
+        stories.request_changes(actor(), item, note)
+    except Invalid as exc:
+        return review_page(item, errors_of(exc, "note"), {"note": note})
+    return done(f"Asked for changes to “{item.title}”.", "curate.queue")
+
+
+@bp.post("/stories/<int:story_id>/reject")
+def reject(story_id: int):
+    """Reject the story with a reason (required).
+
+    :raise 403: if it cannot be reviewed now.
+    """
+    item = story_for_curation(story_id)
+    reason = request.form.get("reason", "")
+    try:
+        stories.reject_story(actor(), item, reason)
+    except Invalid as exc:
+        return review_page(item, errors_of(exc, "reason"), {"reason": reason})
+    return done(f"Rejected “{item.title}”.", "curate.queue")
+
+
+@bp.post("/stories/<int:story_id>/unpublish")
+def unpublish(story_id: int):
+    """Take a published story down, with a reason (required).
+
+    :raise 403: if it is not published.
+    """
+    item = story_for_curation(story_id)
+    reason = request.form.get("unpublish_reason", "")
+    try:
+        stories.unpublish_story(actor(), item, reason)
+    except Invalid as exc:
+        return review_page(item, {"unpublish_reason": exc.message}, {"unpublish_reason": reason})
+    return done(f"Unpublished “{item.title}”.", "curate.story", story_id=item.id)
+
+
+@bp.post("/stories/<int:story_id>/feature")
+def feature(story_id: int):
+    """Feature the story on the home page (``featured=1``) or stop featuring it."""
+    item = story_for_curation(story_id)
+    featured = request.form.get("featured") == "1"
+    stories.set_featured(actor(), item, featured)
+    return done(f"“{item.title}” is {'now' if featured else 'no longer'} featured.", "curate.story", story_id=item.id)
