@@ -25,9 +25,9 @@ MATRIX = {
     ("GET", "/about"): (200, 200, 200, 200, 200),
     # Accounts
     ("GET", "/account"): (302, 200, 200, 200, 200),
-    ("POST", "/account"): (302, 303, 303, 303, 303),
+    ("POST", "/account"): (303, 303, 303, 303, 303),
     ("GET", "/account/password"): (302, 200, 200, 200, 200),
-    ("POST", "/account/password"): (302, 422, 422, 422, 422),
+    ("POST", "/account/password"): (303, 422, 422, 422, 422),
     ("GET", "/account/register"): (200, 303, 303, 303, 303),
     ("POST", "/account/register"): (422, 303, 303, 303, 303),
     ("GET", "/account/sign-in"): (200, 303, 303, 303, 303),
@@ -79,8 +79,8 @@ MATRIX = {
     ("GET", "/my/stories/<slug>/edit"): (302, 200, 404, 404, 404),
     ("POST", "/my/stories/<slug>/edit"): (422, 422, 404, 404, 404),
     ("GET", "/my/stories/<slug>/preview"): (302, 200, 404, 404, 404),
-    ("POST", "/my/stories/<slug>/submit"): (302, 303, 404, 404, 404),
-    ("POST", "/my/stories/<slug>/withdraw"): (302, 303, 404, 404, 404),
+    ("POST", "/my/stories/<slug>/submit"): (303, 303, 404, 404, 404),
+    ("POST", "/my/stories/<slug>/withdraw"): (303, 303, 404, 404, 404),
     ("GET", "/stories/new"): (302, 200, 200, 200, 200),
     ("POST", "/stories/new"): (422, 422, 422, 422, 422),
     # Curators
