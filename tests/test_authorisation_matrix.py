@@ -46,6 +46,7 @@ MATRIX = {
     ("GET", "/api/v1/stories"): (200, 200, 200, 200, 200),
     ("POST", "/api/v1/stories"): (401, 401, 401, 401, 401),
     ("GET", "/api/v1/stories/<slug>"): (404, 404, 404, 404, 404),
+    ("GET", "/api/v1/stories/<slug>/suggestions"): (401, 401, 401, 401, 401),
     ("PATCH", "/api/v1/stories/<slug>"): (401, 401, 401, 401, 401),
     ("POST", "/api/v1/stories/<slug>/publish"): (401, 401, 401, 401, 401),
     ("POST", "/api/v1/stories/<slug>/reject"): (401, 401, 401, 401, 401),
@@ -86,6 +87,9 @@ MATRIX = {
     # Curators
     ("GET", "/curate/"): (302, 403, 403, 200, 200),
     ("GET", "/curate/audit"): (302, 403, 403, 200, 200),
+    ("GET", "/curate/filing/"): (302, 403, 403, 200, 200),
+    ("POST", "/curate/filing/stories/<int:story_id>/areas/<slug>"): (303, 403, 403, 303, 303),
+    ("POST", "/curate/filing/stories/<int:story_id>/tags/<int:tag_id>"): (303, 403, 403, 303, 303),
     ("GET", "/curate/bulk"): (302, 403, 403, 200, 200),
     ("POST", "/curate/bulk"): (303, 403, 403, 200, 200),
     ("POST", "/curate/bulk/apply"): (303, 403, 403, 303, 303),

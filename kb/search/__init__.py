@@ -50,6 +50,7 @@ log = logging.getLogger(__name__)
 
 SORTS = ("relevance", "newest")
 FILTERS = tuple(facets.FACETS)
+UNFILED = facets.UNFILED
 MAX_PER_PAGE = 100
 MAX_FILTER_VALUES = 10
 MAX_QUERY_CHARS = query.MAX_QUERY_CHARS
@@ -283,7 +284,10 @@ def _labels(name: str, values: list) -> dict:
     model = {"area": ActionArea, "tag": Tag, "org": Organisation}.get(name)
     if model is None:
         return {}
-    return dict(db.session.execute(select(model.slug, model.name).where(model.slug.in_(values))).all())
+    labels = dict(db.session.execute(select(model.slug, model.name).where(model.slug.in_(values))).all())
+    if name == "area":
+        labels[facets.UNFILED] = "Not yet filed"
+    return labels
 
 
 def load_hits(results: SearchResults) -> list[tuple[Story, Hit]]:
@@ -363,4 +367,5 @@ def init_app(app) -> None:
 __all__ = [
     "SearchResults", "Hit", "FacetValue", "Drift", "IndexBusy", "search_stories", "similar_stories",
     "load_hits", "clean_query", "MAX_QUERY_CHARS", "sync", "sync_quietly", "rebuild", "verify", "init_app", "FILTERS", "SORTS",
+    "UNFILED",
 ]

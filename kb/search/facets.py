@@ -23,6 +23,8 @@ STORY_ID, STATUS, KIND, STAGE, YEAR, DAY, AREAS, TAGS, ORGS = range(9)
 FACETS = {"area": (AREAS, True), "kind": (KIND, False), "tag": (TAGS, True),
           "org": (ORGS, True), "year": (YEAR, False), "stage": (STAGE, False)}
 assert Meta._fields[AREAS] == "areas" and Meta._fields[ORGS] == "orgs"
+# The area facet's value (and filter) for stories filed under no area.
+UNFILED = "unfiled"
 
 _lock = threading.Lock()
 _segments: dict[tuple, list] = {}
@@ -67,7 +69,9 @@ class View:
         found = self._sets.get(key)
         if found is None:
             metas = self.metas
-            if many:
+            if position == AREAS and value == UNFILED:
+                found = frozenset(d for d in self.live if not metas[d][AREAS])
+            elif many:
                 found = frozenset(d for d in self.live if value in metas[d][position])
             else:
                 found = frozenset(d for d in self.live if metas[d][position] == value)
@@ -96,6 +100,9 @@ class View:
             counter.pop(None, None)
             counter.pop("", None)
             out[name] = counter
+        unfiled = sum(1 for row in rows if not row[AREAS])
+        if unfiled:
+            out["area"][UNFILED] = unfiled
         return out
 
     def newest(self, docs, limit: int) -> list[int]:

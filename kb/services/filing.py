@@ -224,3 +224,20 @@ def file_in_bulk(actor, area_slug: str, reasons: dict[int, str]) -> review.BulkP
     area = _area(area_slug, "area")
     return review.apply_bulk_change(actor, sorted(reasons), "add_area", area.slug,
                                     "Filed from kb's suggestions", reasons=reasons)
+
+
+def suggested_for_area(viewer, area: ActionArea, limit: int = 10) -> list[Candidate]:
+    """Published stories suggested for the area at the bulk-filing confidence
+    that curators have neither filed there nor declined, most confident first.
+
+    :raise Forbidden: unless the viewer may see suggestions.
+    """
+    policy.require(policy.can_view_suggestions(viewer), "Only curators can see suggestions.")
+    filed = select(StoryActionArea.story_id).where(StoryActionArea.action_area_id == area.id)
+    declined = select(SuggestionDecline.story_id).where(SuggestionDecline.action_area_id == area.id)
+    query = (select(Story.id, Story.title, Story.slug, AreaSuggestion.confidence, AreaSuggestion.reason)
+             .join(AreaSuggestion, AreaSuggestion.story_id == Story.id)
+             .where(AreaSuggestion.action_area_id == area.id, AreaSuggestion.confidence >= BULK_CONFIDENCE,
+                    Story.status == "published", Story.id.not_in(filed), Story.id.not_in(declined))
+             .order_by(AreaSuggestion.confidence.desc(), Story.id).limit(limit))
+    return [Candidate(*row) for row in db.session.execute(query)]

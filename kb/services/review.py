@@ -285,6 +285,19 @@ def apply_bulk_change(actor, story_ids, operation: str, value: str, reason: str 
     return plan
 
 
+def story_titles(viewer, story_ids) -> list[tuple[int, str]]:
+    """(id, title) of the stories, in the order of ``story_ids``, for a bulk confirmation.
+
+    :raise Forbidden: unless the viewer may curate in bulk.
+    """
+    policy.require(policy.can_bulk_curate(viewer), "Only curators can change stories in bulk.")
+    titles = {}
+    for start in range(0, len(story_ids), BULK_CHUNK):
+        chunk = story_ids[start:start + BULK_CHUNK]
+        titles.update(db.session.execute(select(Story.id, Story.title).where(Story.id.in_(chunk))).all())
+    return [(story_id, titles[story_id]) for story_id in story_ids if story_id in titles]
+
+
 def _bulk_target(actor, plan: BulkPlan):
     if plan.operation == "add_tag":
         return taxonomy.find_or_create_tag(actor, plan.value)

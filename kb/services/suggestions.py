@@ -34,8 +34,6 @@ from kb.services import taxonomy
 
 TAGS_PER_STORY = 5
 REFRESH_CHUNK = 200
-# The facet value and filter for stories filed under no area.
-UNFILED = "unfiled"
 
 _model_lock = threading.Lock()
 

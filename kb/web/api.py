@@ -18,7 +18,7 @@ from kb import policy
 from kb.errors import DomainError, Invalid, NotFound
 from kb.extensions import csrf, login_manager
 from kb.models import Organisation
-from kb.services import catalogue, listing, stories, taxonomy, tokens
+from kb.services import catalogue, filing, listing, stories, taxonomy, tokens
 from kb.services.revisions import snapshot
 from kb.web import openapi
 
@@ -312,6 +312,22 @@ def story_detail(slug: str):
     :raise 404: if there is no such story the caller may see.
     """
     return story_response(stories.get_story(api_actor(), slug))
+
+
+@bp.get("/stories/<slug>/suggestions")
+def story_suggestions(slug: str):
+    """kb's suggested areas (neither filed nor declined) and tags of one story.
+
+    :raise 401: without a token. :raise 403: unless the caller is a curator.
+    :raise 404: if there is no such story.
+    """
+    actor = require_token()
+    story = stories.get_story(actor, slug)
+    return jsonify({
+        "areas": [{"slug": o.area.slug, "name": o.area.name, "confidence": o.confidence, "reason": o.reason}
+                  for o in filing.area_offers(actor, story)],
+        "tags": [{"name": tag.name, "slug": tag.slug} for tag in filing.tag_offers(actor, story)],
+    })
 
 
 @bp.post("/stories")

@@ -3,9 +3,10 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, redirect, render_template, request, send_file, url_for
 
+from kb import policy
 from kb.errors import NotFound
 from kb.models import Organisation, Person, Tag
-from kb.services import attachments, listing, stories, taxonomy
+from kb.services import attachments, filing, listing, stories, taxonomy
 from kb.web.hooks import actor
 from kb.web.search import search_from
 
@@ -30,6 +31,7 @@ def home():
         counts=listing.published_counts_by_area(),
         featured=featured,
         latest=listing.latest_stories(exclude=[story.id for story in featured]),
+        unfiled=filing.unfiled_count(actor()) if policy.can_view_suggestions(actor()) else None,
     )
 
 
@@ -58,7 +60,8 @@ def area(slug: str):
     """
     item = taxonomy.get_action_area(slug)
     page = listing.stories_in_area(item, page_number(), per_page())
-    return render_template("area.html", area=item, page=page)
+    suggested = filing.suggested_for_area(actor(), item) if policy.can_view_suggestions(actor()) else []
+    return render_template("area.html", area=item, page=page, suggested=suggested)
 
 
 DIRECTORIES = {

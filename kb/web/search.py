@@ -63,6 +63,13 @@ def search_url(endpoint: str = "search.results", drop=(), **changes) -> str:
     return url_for(endpoint, **{k: v[0] if len(v) == 1 else v for k, v in args.items() if v})
 
 
+def _unfiled_for_curators(found):
+    """The area facet's "Not yet filed" value is curators' work: readers do not see it."""
+    if not policy.can_view_suggestions(actor()) and "area" in found.facets:
+        found.facets["area"] = [v for v in found.facets["area"] if v.value != search.UNFILED]
+    return found
+
+
 @bp.get("/search")
 def results():
     """Search results with facets, snippets, suggestions and pages. Any input gives a page:
@@ -72,8 +79,8 @@ def results():
     if length > search.MAX_QUERY_CHARS:
         return render_template("search/too_long.html", length=length, limit=search.MAX_QUERY_CHARS,
                                text=search.clean_query(args["q"])), 400
-    found = search.search_stories(args["q"], args["filters"], args["sort"], args["page"],
-                                  per_page=_per_page(), statuses=visible_statuses())
+    found = _unfiled_for_curators(search.search_stories(args["q"], args["filters"], args["sort"], args["page"],
+                                                        per_page=_per_page(), statuses=visible_statuses()))
     return render_template(
         "search/results.html",
         results=found,
@@ -114,8 +121,9 @@ def facet(name: str):
     if name not in FACET_TITLES:
         raise NotFound("There is no such filter.")
     args = search_args()
-    found = search.search_stories(args["q"], args["filters"], page=1, per_page=1, snippets=False,
-                                  suggest=False, statuses=visible_statuses(), full_facet=name)
+    found = _unfiled_for_curators(search.search_stories(args["q"], args["filters"], page=1, per_page=1,
+                                                        snippets=False, suggest=False, statuses=visible_statuses(),
+                                                        full_facet=name))
     within = request.args.get("within", "").strip()[:200]
     values = [v for v in found.facets.get(name, []) if within.casefold() in v.label.casefold()]
     if name != "year":

@@ -7,7 +7,7 @@ from flask import current_app, render_template, request
 
 from kb.errors import Invalid
 from kb.models import KINDS, STATUSES
-from kb.services import review, stories, taxonomy
+from kb.services import filing, review, stories, taxonomy
 from kb.web.curate.common import bp, done, errors_of, form_page, page_number, story_for_curation
 
 from kb.web.hooks import actor
@@ -44,6 +44,7 @@ def review_page(story, errors: dict | None = None, values: dict | None = None):
     seen, changes = review.changes_since_seen(actor(), story)
     return form_page("curate/review.html", errors, story=story, seen=seen, changes=changes,
                      values=values or {}, areas=taxonomy.all_action_areas(),
+                     area_offers=filing.area_offers(actor(), story), tag_offers=filing.tag_offers(actor(), story),
                      edit_available="curate.edit" in current_app.view_functions)
 
 
