@@ -25,12 +25,13 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import numpy as np
 from scipy.sparse import csr_matrix, hstack
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
-from whoosh.lang.porter import stem
+from whoosh.lang.porter import stem as porter_stem
 
 AREAS = ("conditions", "culture", "networks", "evaluation")
 METHODS = ("wording", "learned")
@@ -74,6 +75,8 @@ AREA_CUES = {
         "effective", "analytics", "survey", "feedback", "benchmark",
     ),
 }
+
+stem = lru_cache(maxsize=100_000)(porter_stem)
 
 _WORD = re.compile(r"[a-z%]+(?:-[a-z]+)?")
 _SENTENCE = re.compile(r"(?<=[.!?])\s+|\n+")

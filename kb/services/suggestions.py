@@ -101,9 +101,7 @@ _WORDS = re.compile(r"[a-z0-9]+")
 
 
 def _words(text: str) -> tuple[str, ...]:
-    from whoosh.lang.porter import stem
-
-    return tuple(stem(w) for w in _WORDS.findall(text.lower()))
+    return tuple(classifier.stem(w) for w in _WORDS.findall(text.lower()))
 
 
 class TagMatcher:
@@ -158,6 +156,22 @@ def _store(stories: list[Story], model: classifier.Model, matcher: TagMatcher, a
     db.session.flush()
 
 
+def current_matcher() -> TagMatcher:
+    """The tag matcher of the vocabulary as it stands, kept per app until a
+    tag or alias is added, renamed, merged or removed."""
+    signature = tuple(db.session.execute(select(
+        func.count(Tag.id), func.max(Tag.updated_at), func.sum(Tag.id * 2 + func.coalesce(Tag.merged_into_id, 0)),
+    )).one()) + tuple(db.session.execute(select(func.count(TagAlias.id), func.max(TagAlias.id))).one())
+    with _model_lock:
+        cached = current_app.extensions.get("kb_tag_matcher")
+    if cached and cached[0] == signature:
+        return cached[1]
+    matcher = TagMatcher()
+    with _model_lock:
+        current_app.extensions["kb_tag_matcher"] = (signature, matcher)
+    return matcher
+
+
 def refresh_story(story: Story) -> None:
     """Recompute one story's suggestions (called whenever a story is saved)."""
     if story.id is None:
@@ -165,7 +179,7 @@ def refresh_story(story: Story) -> None:
     areas = {area.slug: area for area in taxonomy.all_action_areas()}
     if not areas:
         return
-    _store([story], current_model(), TagMatcher(), areas)
+    _store([story], current_model(), current_matcher(), areas)
 
 
 def refresh(actor, progress=None) -> int:
@@ -177,7 +191,7 @@ def refresh(actor, progress=None) -> int:
     policy.require(policy.can_refresh_suggestions(actor), "Only curators can refresh suggestions.")
     areas = {area.slug: area for area in taxonomy.all_action_areas()}
     model = current_model(retrain=True)
-    matcher = TagMatcher()
+    matcher = current_matcher()
     ids = list(db.session.scalars(select(Story.id).order_by(Story.id)))
     for start in range(0, len(ids), REFRESH_CHUNK):
         chunk = list(db.session.scalars(select(Story).where(Story.id.in_(ids[start:start + REFRESH_CHUNK]))

@@ -134,7 +134,7 @@ def test_curator_tags_chosen_search_results_in_bulk(browser, live_server, axe, s
     curator.get_by_label("Tag (for a tag change)").fill("Delicious")
     curator.get_by_role("button", name="Continue").click()
     axe(curator)
-    curator.get_by_role("button", name="Change 1 story").click()
+    curator.get_by_role("button", name="Change the ticked stories").click()
     expect(curator.locator(".govuk-notification-banner")).to_contain_text("changed 1 story")
     axe(curator)
     visit(curator, axe, "/tags/delicious")
