@@ -78,7 +78,13 @@ AREA_CUES = {
 
 stem = lru_cache(maxsize=100_000)(porter_stem)
 
+# Words that share a stem with a cue but do not speak to its area.
+_NOT_CUES = {"government", "governments", "governmental", "communication", "communications", "communicate",
+             "eventually", "eventual"}
+
 _WORD = re.compile(r"[a-z%]+(?:-[a-z]+)?")
+# Web addresses are left out of what is read: their words say nothing.
+WEB_ADDRESS = re.compile(r"(?:https?://|www\.)\S+")
 _SENTENCE = re.compile(r"(?<=[.!?])\s+|\n+")
 _OUTCOME = re.compile(r"percent|%|reduc|increas|sav|fewer|faster|from \d+ to|cut|improv|rose|fell|doubl")
 _TESTED = re.compile(r"test|pilot|trial|measur|evaluat|research|metric|survey|interview")
@@ -105,8 +111,8 @@ def sentences(text: str) -> list[str]:
 def _cue_hits(sentence: str) -> tuple[int, dict[str, list[str]]]:
     """The sentence's word count and, per area, the cue words and phrases in
     it (matched stemmed, given as written)."""
-    words = _WORD.findall(sentence.lower())
-    tokens = [stem(w) for w in words]
+    words = _WORD.findall(WEB_ADDRESS.sub(" ", sentence.lower()))
+    tokens = ["" if w in _NOT_CUES else stem(w) for w in words]
     found: dict[str, list[str]] = {area: [] for area in AREAS}
     for start in range(len(tokens)):
         for length in range(1, min(_CUE_LENGTH, len(tokens) - start) + 1):

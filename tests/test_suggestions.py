@@ -38,6 +38,11 @@ def test_the_model_is_deterministic_and_gives_the_sentence_that_speaks_to_the_ar
     assert first["conditions"].confidence > classifier.train([]).predict(ANIMALS)["conditions"].confidence
 
 
+def test_words_that_only_share_a_stem_with_a_cue_and_web_addresses_are_not_read():
+    reading = classifier.Reading.of("The government changed its governance. See https://example.org/open-source.")
+    assert reading.hits["conditions"] == [["governance"], []]
+
+
 def test_the_model_learns_from_filed_and_declined_examples():
     examples = ([classifier.Example(f"Story {i} about marmalade and jam making.", {"networks": True})
                  for i in range(8)]
@@ -162,6 +167,12 @@ def test_tags_named_in_the_text_are_suggested_accepted_and_declined(app, areas, 
     database.commit(app)
     assert [t.name for t in story.tags] == ["Open data"]
     assert filing.tag_offers(curator, story) == []
+
+
+def test_a_tag_named_only_in_web_addresses_is_not_suggested(app, areas, make_user, make_story):
+    make_story(title="Tagged", tags=["Https"])
+    story = make_story(title="Links", body="See https://a.example and https://b.example and http://c.example.")
+    assert filing.tag_offers(make_user("curator"), story) == []
     assert not db.session.scalar(select(func.count()).select_from(TagSuggestion).where(
         TagSuggestion.story_id == story.id))
 

@@ -101,7 +101,8 @@ _WORDS = re.compile(r"[a-z0-9]+")
 
 
 def _words(text: str) -> tuple[str, ...]:
-    return tuple(classifier.stem(w) for w in _WORDS.findall(text.lower()))
+    """Stemmed words of the text, web addresses left out."""
+    return tuple(classifier.stem(w) for w in _WORDS.findall(classifier.WEB_ADDRESS.sub(" ", text.lower())))
 
 
 class TagMatcher:
