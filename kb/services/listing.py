@@ -63,9 +63,23 @@ def published_counts_by_area() -> dict[int, int]:
     return dict(rows.all())
 
 
-def latest_stories(limit: int = 6, exclude: list[int] = ()) -> list[Story]:
+def latest_stories(limit: int = 6, exclude: list[int] = (), per_source: int = 2) -> list[Story]:
+    """The newest published stories, at most ``per_source`` from each source
+    (an import's origin; stories written here count as one source), topped up
+    with the newest of the rest when there are too few sources."""
     query = published().where(Story.id.not_in(exclude)) if exclude else published()
-    return list(db.session.scalars(newest_first(query).limit(limit)))
+    order = (Story.published_on.desc().nulls_last(), Story.id.desc())
+    rank = func.row_number().over(partition_by=func.coalesce(Story.source, ""), order_by=order).label("rank")
+    ranked = query.add_columns(rank).subquery()
+    mixed = (select(ranked.c.id).where(ranked.c.rank <= per_source)
+             .order_by(ranked.c.published_on.desc().nulls_last(), ranked.c.id.desc()).limit(limit))
+    ids = list(db.session.scalars(mixed))
+    if len(ids) < limit:
+        rest = newest_first(query.where(Story.id.not_in(ids)) if ids else query).with_only_columns(Story.id)
+        ids += list(db.session.scalars(rest.limit(limit - len(ids))))
+    rows = {story.id: story for story in db.session.scalars(select(Story).where(Story.id.in_(ids)))}
+    return sorted((rows[i] for i in ids), key=lambda s: (s.published_on is not None, s.published_on, s.id),
+                  reverse=True)
 
 
 def featured_stories(limit: int = 3) -> list[Story]:

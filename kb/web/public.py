@@ -1,7 +1,7 @@
 """Pages for readers: no account needed, published stories only."""
 from __future__ import annotations
 
-from flask import Blueprint, current_app, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, current_app, redirect, render_template, request, send_file, send_from_directory, url_for
 
 from kb import policy
 from kb.errors import NotFound
@@ -33,6 +33,13 @@ def home():
         latest=listing.latest_stories(exclude=[story.id for story in featured]),
         unfiled=filing.unfiled_count(actor()) if policy.can_view_suggestions(actor()) else None,
     )
+
+
+@bp.get("/favicon.ico")
+def favicon():
+    """The icon browsers ask for on their own (feeds, JSON, downloads, old browsers)."""
+    return send_from_directory(current_app.static_folder, "favicon.ico", mimetype="image/vnd.microsoft.icon",
+                               max_age=86400)
 
 
 @bp.get("/about")
