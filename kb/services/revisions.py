@@ -11,6 +11,7 @@ from kb import policy
 from kb.errors import NotFound
 from kb.extensions import db
 from kb.models import Attachment, Revision, Story
+from kb.services.taxonomy import make_slug
 
 
 def snapshot(story: Story) -> dict:
@@ -107,6 +108,9 @@ FIELD_LABELS = {
     "suggested_areas": "Suggested action areas",
 }
 LONG_TEXT_FIELDS = ("summary", "body", "evidence")
+# Fields whose order means nothing: compared as sets of things, each known by
+# its identity (a name's slug, an area's slug), so a reordering is no change.
+SET_FIELDS = ("organisations", "people", "tags", "action_areas", "suggested_tags", "suggested_areas", "related")
 RESTORABLE_FIELDS = (
     "title", "kind", "summary", "body", "published_on", "organisations", "people", "place", "sector",
     "stage", "evidence", "links", "action_areas", "tags", "related", "featured", "suggested_tags",
@@ -153,6 +157,23 @@ def _text_lines(before: str, after: str) -> list[tuple[str, str]]:
     return lines
 
 
+def _identity(field: str, item):
+    """What makes two items of a set field the same thing."""
+    if field == "action_areas" and isinstance(item, dict):
+        return ("area", item.get("slug"), item.get("reason") or "")
+    return make_slug(str(item)) or str(item)
+
+
+def _set_change(field: str, label: str, before, after) -> FieldChange | None:
+    old = {_identity(field, item): item for item in before or []}
+    new = {_identity(field, item): item for item in after or []}
+    removed = [_item_text(field, item) for key, item in old.items() if key not in new]
+    added = [_item_text(field, item) for key, item in new.items() if key not in old]
+    if not removed and not added:
+        return None
+    return FieldChange(field, label, "list", before, after, removed=removed, added=added)
+
+
 def field_change(field: str, before, after) -> FieldChange | None:
     """The difference in one field, or None when it is the same."""
     if before == after:
@@ -160,6 +181,8 @@ def field_change(field: str, before, after) -> FieldChange | None:
     label = FIELD_LABELS.get(field, field.replace("_", " ").capitalize())
     if field in LONG_TEXT_FIELDS:
         return FieldChange(field, label, "text", before, after, lines=_text_lines(before, after))
+    if field in SET_FIELDS:
+        return _set_change(field, label, before, after)
     if isinstance(before, list) or isinstance(after, list):
         old = [_item_text(field, item) for item in before or []]
         new = [_item_text(field, item) for item in after or []]
