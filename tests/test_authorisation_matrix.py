@@ -117,6 +117,7 @@ MATRIX = {
     ("POST", "/curate/tags/<int:tag_id>/aliases/<int:alias_id>/delete"): (303, 403, 403, 303, 303),
     ("POST", "/curate/tags/<int:tag_id>/delete"): (303, 403, 403, 303, 303),
     ("POST", "/curate/tags/<int:tag_id>/description"): (303, 403, 403, 303, 303),
+    ("GET", "/curate/tags/<int:tag_id>/merge"): (302, 403, 403, 200, 200),
     ("POST", "/curate/tags/<int:tag_id>/merge"): (303, 403, 403, 303, 303),
     ("POST", "/curate/tags/<int:tag_id>/rename"): (303, 403, 403, 303, 303),
     ("GET", "/curate/tags/duplicates"): (302, 403, 403, 200, 200),

@@ -2,6 +2,8 @@
 a confirmation that says how many will change."""
 from __future__ import annotations
 
+import re
+
 from sqlalchemy import func, select
 
 from kb import search
@@ -73,7 +75,7 @@ def test_bulk_change_needs_a_choice_and_a_value(app, client, make_user, make_sto
     picked = some_stories(make_story, 1)
     sign_in(make_user("curator"))
     response = client.post("/curate/bulk", data={"story": [picked[0].id], "operation": "add_tag", "value": ""})
-    assert response.status_code == 422 and "Enter a tag." in response.get_data(as_text=True)
+    assert response.status_code == 422 and "Enter the tag to add." in response.get_data(as_text=True)
     assert client.post("/curate/bulk", data={"story": [picked[0].id], "operation": "", "value": "x"}).status_code == 422
 
 
@@ -96,3 +98,23 @@ def test_curators_select_search_results_for_a_bulk_change_and_readers_do_not(app
     assert "/curate/bulk?all=1&amp;q=allotment" in page
     confirm = client.get("/curate/bulk?all=1&q=allotment").get_data(as_text=True)
     assert "2 stories" in confirm
+
+
+def test_the_empty_bulk_form_preselects_no_area_and_says_only_what_is_missing(app, client, make_user, make_story,
+                                                                               sign_in):
+    picked = some_stories(make_story, 1)
+    sign_in(make_user("curator"))
+    form = client.get("/curate/bulk", query_string={"story": picked[0].id}).get_data(as_text=True)
+    assert '<option value="" selected>Choose an action area</option>' in form
+    assert not re.search(r'<option value="[a-z]+" selected>', form)
+
+    empty = client.post("/curate/bulk", data={"story": [picked[0].id]})
+    page = empty.get_data(as_text=True)
+    assert empty.status_code == 422
+    assert "Choose what to change." in page and "action area to" not in page and "Enter the tag" not in page
+
+    no_area = client.post("/curate/bulk", data={"story": [picked[0].id], "operation": "add_area", "value_area": ""})
+    page = no_area.get_data(as_text=True)
+    assert '<a href="#value_area">Choose the action area to add.</a>' in page
+    assert '<p id="value_area-error" class="govuk-error-message">' in page
+    assert 'aria-describedby="value_area-error"' in page

@@ -214,8 +214,10 @@ def plan_bulk_change(actor, story_ids, operation: str, value: str, reason: str =
     if not ids:
         errors["story"] = "Select at least one story."
     value = taxonomy.clean_name(value)
-    if not value:
-        errors["value"] = "Enter a tag." if operation.endswith("tag") else "Choose an action area."
+    if operation in BULK_OPERATIONS and not value:
+        # Only once the change is chosen is it known whether a tag or an area is missing.
+        verb = "add" if operation.startswith("add") else "remove"
+        errors["value"] = f"Enter the tag to {verb}." if operation.endswith("tag") else f"Choose the action area to {verb}."
     if errors:
         raise Invalid("There is a problem with the bulk change.", errors)
     reason = stories._text(reason)[:300]

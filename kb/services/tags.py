@@ -209,11 +209,7 @@ def merge_tags(actor, source: Tag, target: Tag) -> Tag:
 
     :raise Invalid: if the two are the same tag or either is already merged.
     """
-    policy.require(policy.can_manage_tags(actor), "Only curators can merge tags.")
-    if source.id == target.id:
-        raise Invalid("A tag cannot be merged into itself.", {"target": "Choose a different tag to merge into."})
-    if source.is_merged or target.is_merged:
-        raise Invalid("That tag has already been merged.", {"target": "Choose a tag that has not been merged."})
+    plan_merge(actor, source, target)
     moved = story_ids_with_tag(source)
     already = set(story_ids_with_tag(target))
     affected = sorted(set(moved) | already)
@@ -236,6 +232,31 @@ def merge_tags(actor, source: Tag, target: Tag) -> Tag:
     record_index_change(*affected)
     record_event(actor, "merge_tag", source, {"into": target.name, "into_id": target.id, "stories": len(moved)})
     return target
+
+
+@dataclass
+class MergePlan:
+    """What merging ``source`` into ``target`` would do, for a confirmation page."""
+
+    source: Tag
+    target: Tag
+    moving: int  # stories that will carry the target instead
+    already: int  # stories that carry both; they keep the target once
+    aliases: list[str]  # the source's aliases, which move to the target
+
+
+def plan_merge(viewer, source: Tag, target: Tag) -> MergePlan:
+    """What ``merge_tags(source, target)`` would change, changing nothing.
+
+    :raise Invalid: as ``merge_tags`` would.
+    """
+    policy.require(policy.can_manage_tags(viewer), "Only curators can merge tags.")
+    if source.id == target.id:
+        raise Invalid("A tag cannot be merged into itself.", {"target": "Choose a different tag to merge into."})
+    if source.is_merged or target.is_merged:
+        raise Invalid("That tag has already been merged.", {"target": "Choose a tag that has not been merged."})
+    moved, already = set(story_ids_with_tag(source)), set(story_ids_with_tag(target))
+    return MergePlan(source, target, len(moved - already), len(moved & already), [a.name for a in source.aliases])
 
 
 def delete_tag(actor, tag: Tag) -> None:

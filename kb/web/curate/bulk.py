@@ -93,7 +93,10 @@ def bulk_confirm():
             verb = "have" if plan.operation.startswith("add") else "lack"
             note = f"{plan.selected - len(items)} of the {plan.selected} selected already {verb} it."
     except Invalid as exc:
-        return bulk_form_page(form, ids, errors_of(exc, "operation"), dict(form))
+        errors = errors_of(exc, "operation")
+        if operation.endswith("area") and "value" in errors:
+            errors["value_area"] = errors.pop("value")  # the area is chosen in its own field
+        return bulk_form_page(form, ids, errors, dict(form))
     return render_template("curate/bulk_confirm.html", description=description, items=items, selected=len(ids),
                            note=note if len(items) != len(ids) else "", hidden=hidden, back=search_return(form),
                            query=form.get("q", ""), filters=[(n, v) for n, v in hidden if n in SEARCH_PARAMETERS[1:]])

@@ -48,9 +48,7 @@ def tag_duplicates():
 
 
 def tag_page(tag, errors: dict | None = None, values: dict | None = None):
-    others = [u.tag for u in tags.list_tags(actor()) if u.tag.id != tag.id]
-    return form_page("curate/tag.html", errors, tag=tag, usage=tags.usage_count(tag), others=others,
-                     values=values or {})
+    return form_page("curate/tag.html", errors, tag=tag, usage=tags.usage_count(tag), values=values or {})
 
 
 @bp.get("/tags/<int:tag_id>")
@@ -117,6 +115,34 @@ def merge_target(form):
     if target is None:
         raise Invalid("Choose a tag to merge into.", {"target": "Choose a tag to merge into."})
     return target
+
+
+MERGE_CHOICES = 50
+
+
+@bp.get("/tags/<int:tag_id>/merge")
+def tag_merge_choose(tag_id: int):
+    """Find the tag to merge into by name (``q``), then, with ``target``, see
+    what the merge will change and confirm it.
+
+    :raise 404: if there is no such tag (or target).
+    """
+    tag = tags.get_tag(actor(), tag_id)
+    text = request.args.get("q", "")[:100]
+    target_id = request.args.get("target", type=int)
+    if target_id:
+        try:
+            plan = tags.plan_merge(actor(), tag, tags.get_tag(actor(), target_id))
+        except Invalid as exc:
+            return merge_choices(tag, text, {"q": next(iter(exc.errors.values()), exc.message)})
+        return render_template("curate/tag_merge_confirm.html", plan=plan)
+    return merge_choices(tag, text)
+
+
+def merge_choices(tag, text: str, errors: dict | None = None):
+    found = [u for u in tags.list_tags(actor(), text) if u.tag.id != tag.id] if text.strip() else []
+    return form_page("curate/tag_merge.html", errors, tag=tag, q=text, found=found[:MERGE_CHOICES],
+                     more=max(0, len(found) - MERGE_CHOICES))
 
 
 @bp.post("/tags/<int:tag_id>/merge")
