@@ -64,4 +64,31 @@ def _counts_line(counts: dict) -> str:
 
 @click.group("alerts")
 def alerts_group():
-    """Email alerts of saved searches."""
+    """Email alerts of saved searches and curators' digests."""
+
+
+@alerts_group.command("send")
+@click.option("--dry-run", is_flag=True, help="Say what would be sent; send and record nothing.")
+@with_appcontext
+def alerts_send(dry_run: bool):
+    """Send due alerts of saved searches, curators' daily digests, and the outbox.
+
+    Safe to run as often as you like (from cron, every few minutes): each new
+    story goes at most once to each saved search, and a run that was stopped
+    resumes where it left off.
+    """
+    from kb import search
+    from kb.services import alerts, notifications
+
+    search.sync_quietly(current_app)
+    commit = lambda: database.commit(current_app)  # noqa: E731  (one unit of work per alert)
+    run = alerts.send_alerts(commit, dry_run=dry_run)
+    digests = notifications.send_digests(commit, dry_run=dry_run)
+    verb = "Would send" if dry_run else "Queued"
+    for address, name, count in run.sent:
+        click.echo(f"{verb} an alert to {address}: {count} new {'story' if count == 1 else 'stories'} for “{name}”.")
+    for address, count in digests:
+        click.echo(f"{verb} a digest to {address}: {count} {'story' if count == 1 else 'stories'} to review.")
+    click.echo(f"Saved searches due: {run.checked}; alerts: {len(run.sent)}; digests: {len(digests)}.")
+    if not dry_run:
+        click.echo(_counts_line(mail_service.deliver(current_app)))

@@ -51,6 +51,11 @@ def is_admin(user) -> bool:
     return role_of(user) in ("admin", "system")
 
 
+def is_confirmed(user) -> bool:
+    """The person has confirmed their email address (staff and the operator count as confirmed)."""
+    return is_curator(user) or (is_signed_in(user) and getattr(user, "email_confirmed_at", None) is not None)
+
+
 def is_owner(user, story) -> bool:
     return is_signed_in(user) and user.id is not None and story.submitted_by_id == user.id
 
@@ -72,7 +77,9 @@ def can_edit_story(user, story) -> bool:
 
 
 def can_submit_story(user, story) -> bool:
-    return (is_owner(user, story) or is_curator(user)) and story.status in SUBMITTABLE
+    """Send for review: curators, or the owner once their email address is confirmed
+    (until then they can write drafts)."""
+    return ((is_owner(user, story) and is_confirmed(user)) or is_curator(user)) and story.status in SUBMITTABLE
 
 
 def can_withdraw_story(user, story) -> bool:
@@ -163,6 +170,20 @@ def can_manage_users(user) -> bool:
 
 def can_change_role(user, target) -> bool:
     return is_admin(user) and getattr(user, "id", None) != target.id
+
+
+def can_manage_registration(user) -> bool:
+    """Choose the email domains allowed to register."""
+    return is_admin(user)
+
+
+def can_save_search(user) -> bool:
+    return is_signed_in(user) and getattr(user, "id", None) is not None
+
+
+def can_manage_saved_search(user, saved) -> bool:
+    """See, rename, change and delete a saved search: its owner only."""
+    return can_save_search(user) and saved.user_id == user.id
 
 
 def can_manage_own_account(user) -> bool:

@@ -29,7 +29,25 @@ MATRIX = {
     ("POST", "/account"): (303, 303, 303, 303, 303),
     ("GET", "/account/password"): (302, 200, 200, 200, 200),
     ("POST", "/account/password"): (303, 422, 422, 422, 422),
+    ("GET", "/account/confirm/<token>"): (404, 404, 404, 404, 404),
+    ("POST", "/account/confirm"): (303, 303, 303, 303, 303),
+    ("GET", "/account/password/reset"): (200, 200, 200, 200, 200),
+    ("POST", "/account/password/reset"): (422, 422, 422, 422, 422),
+    ("GET", "/account/password/reset/<token>"): (404, 404, 404, 404, 404),
+    ("POST", "/account/password/reset/<token>"): (404, 404, 404, 404, 404),
     ("GET", "/account/register"): (200, 303, 303, 303, 303),
+    ("GET", "/account/email"): (302, 200, 200, 200, 200),
+    ("POST", "/account/email"): (303, 303, 303, 303, 303),
+    ("POST", "/account/email/resume"): (303, 303, 303, 303, 303),
+    ("GET", "/account/email/unsubscribe/<token>"): (404, 404, 404, 404, 404),
+    ("POST", "/account/email/unsubscribe/<token>"): (404, 404, 404, 404, 404),
+    # Saved searches (a stranger's saved search is not found)
+    ("GET", "/my/searches"): (302, 200, 200, 200, 200),
+    ("GET", "/my/searches/new"): (302, 200, 200, 200, 200),
+    ("POST", "/my/searches/new"): (303, 303, 303, 303, 303),
+    ("GET", "/my/searches/<int:saved_id>/edit"): (302, 404, 404, 404, 404),
+    ("POST", "/my/searches/<int:saved_id>/edit"): (303, 404, 404, 404, 404),
+    ("POST", "/my/searches/<int:saved_id>/delete"): (303, 404, 404, 404, 404),
     ("POST", "/account/register"): (422, 303, 303, 303, 303),
     ("GET", "/account/sign-in"): (200, 303, 303, 303, 303),
     ("POST", "/account/sign-in"): (422, 422, 422, 422, 422),
@@ -129,6 +147,8 @@ MATRIX = {
     ("POST", "/curate/import/"): (303, 403, 403, 422, 422),
     # Admins
     ("GET", "/admin/"): (302, 302, 302, 302, 302),
+    ("GET", "/admin/registration"): (302, 403, 403, 403, 200),
+    ("POST", "/admin/registration"): (303, 403, 403, 403, 303),
     ("GET", "/admin/users"): (302, 403, 403, 403, 200),
     ("GET", "/admin/users/<int:user_id>"): (302, 403, 403, 403, 200),
     ("POST", "/admin/users/<int:user_id>/role"): (303, 403, 403, 403, 303),
@@ -153,6 +173,7 @@ FORMS = {
     "/curate/tags/<int:tag_id>/merge": {"target": "{other_tag_id}"},
     "/curate/tags/<int:tag_id>/rename": {"name": "Renamed {n}"},
     "/admin/users/<int:user_id>/role": {"role": "curator"},
+    "/admin/registration": {"domains": "*.gov.uk"},
 }
 QUERIES = {"/curate/stories/<int:story_id>/revisions/compare": "?from=1&to=2"}
 
@@ -181,7 +202,7 @@ def url_for_rule(rule: str, world: dict, common: dict) -> str:
         "<int:tag_id>": str(world["tag"].id) if "tag" in world else "",
         "<int:alias_id>": str(world["alias"].id) if "alias" in world else "",
         "<int:user_id>": str(world["target"].id) if "target" in world else "",
-        "<int:token_id>": "999", "<int:attachment_id>": "999", "<job_id>": "no-such-job",
+        "<int:token_id>": "999", "<int:saved_id>": "999", "<int:attachment_id>": "999", "<job_id>": "no-such-job",
         "<path:filename>": "favicon.svg" if rule.startswith("/static/") else "missing.pdf", "<fmt>": "csv", "<name>": "org",
     }
     if rule.startswith(("/tags/", "/api/v1/tags/")):

@@ -82,8 +82,7 @@ def compose(to: str, subject: str, template: str, *, unsubscribe_url: str | None
     config = current_app.config
     service = config["SERVICE_NAME"]
     context = {"service_name": service, "home_url": external_url("public.home"),
-               "preferences_url": external_url("auth.email_preferences") if "auth.email_preferences"
-               in current_app.view_functions else None,
+               "preferences_url": external_url("emails.preferences"),
                "unsubscribe_url": unsubscribe_url, "subject": subject, **context}
     message = EmailMessage(policy=SMTP)
     message["Subject"] = f"{subject} - {service}"
@@ -119,7 +118,7 @@ def queue_for(user: User, kind: str, subject: str, template: str, *, unsubscribe
     alert or a notification."""
     url = None
     if unsubscribe:
-        url = external_url("auth.unsubscribe", token=unsubscribe_token(user, kind, saved_search_id))
+        url = external_url("emails.unsubscribe", token=unsubscribe_token(user, kind, saved_search_id))
     return queue(kind, user.email, subject, template, user=user, unsubscribe_url=url, user_name=user.display_name,
                  **context)
 

@@ -14,7 +14,7 @@ from kb.extensions import db
 from kb.models import KINDS, STAGES, Link, Story, StoryActionArea
 from kb.models.base import utcnow
 from kb.models.story import LINK_RELS
-from kb.services import taxonomy
+from kb.services import notifications, taxonomy
 from kb.services.audit import record_event
 from kb.services.changes import record_index_change
 from kb.services.revisions import record_revision
@@ -341,7 +341,9 @@ def publish_story(actor, story: Story, note: str = "") -> Story:
     check_complete(story)
     if story.first_published_at is None:
         story.first_published_at = utcnow()
-    return _change_status(actor, story, "published", "publish", _text(note))
+    _change_status(actor, story, "published", "publish", _text(note))
+    notifications.story_decided(actor, story, "published", story.review_note)
+    return story
 
 
 def _require_note(note: str, field: str, message: str) -> str:
@@ -354,13 +356,17 @@ def _require_note(note: str, field: str, message: str) -> str:
 def request_changes(actor, story: Story, note: str) -> Story:
     policy.require(policy.can_request_changes(actor, story), "Changes cannot be requested for this story now.")
     note = _require_note(note, "note", "Enter a note telling the contributor what to change.")
-    return _change_status(actor, story, "changes_requested", "request_changes", note)
+    _change_status(actor, story, "changes_requested", "request_changes", note)
+    notifications.story_decided(actor, story, "changes_requested", note)
+    return story
 
 
 def reject_story(actor, story: Story, reason: str) -> Story:
     policy.require(policy.can_reject_story(actor, story), "This story cannot be rejected now.")
     reason = _require_note(reason, "reason", "Enter the reason for rejecting the story.")
-    return _change_status(actor, story, "rejected", "reject", reason)
+    _change_status(actor, story, "rejected", "reject", reason)
+    notifications.story_decided(actor, story, "rejected", reason)
+    return story
 
 
 def unpublish_story(actor, story: Story, reason: str) -> Story:

@@ -13,6 +13,7 @@ from kb import policy
 from kb.errors import Invalid
 from kb.extensions import db
 from kb.models import ROLES, User
+from kb.models.base import utcnow
 from kb.services.audit import record_event
 
 MIN_PASSWORD_LENGTH = 10
@@ -59,7 +60,12 @@ def get_user_by_email(email: str) -> User | None:
 
 
 def create_user(actor, email: str, password: str, *, display_name: str = "", role: str = "contributor") -> User:
-    """A new account. Anyone may register as a contributor; other roles need an admin."""
+    """A new account. Anyone may register as a contributor; other roles need an admin.
+
+    An account an admin (or the operator) creates has a confirmed address; one
+    people create for themselves is confirmed by the link emailed to them
+    (``services.accounts.register``).
+    """
     if role != "contributor":
         policy.require(policy.can_manage_users(actor), "Only admins can create curators and admins.")
     errors = {}
@@ -83,6 +89,9 @@ def create_user(actor, email: str, password: str, *, display_name: str = "", rol
         role=role,
         active=True,
         session_token=secrets.token_hex(16),
+        email_confirmed_at=utcnow() if policy.is_admin(actor) else None,
+        email_preferences={},
+        email_bounce_reason="",
     )
     db.session.add(user)
     db.session.flush()
@@ -98,12 +107,16 @@ def verify_password(user: User, password: str) -> bool:
         return False
 
 
+def spend_hash_time(password: str) -> None:
+    """Spend the time a real password check takes, so timing does not reveal accounts."""
+    _hasher.hash(password or "")
+
+
 def authenticate(email: str, password: str) -> User | None:
     """The active user with this email and password, or None."""
     user = get_user_by_email(email)
     if user is None:
-        # Spend the same time as a real check, so timing does not reveal accounts.
-        _hasher.hash(password or "")
+        spend_hash_time(password)
         return None
     if not verify_password(user, password) or not user.active:
         return None

@@ -10,15 +10,18 @@ from kb.web import (
     auth,
     contribute,
     curate,
+    emails,
     errors,
     exports,
     hooks,
     imports,
     public,
+    saved_searches,
     search,
 )
 
-BLUEPRINTS = (public, search, auth, contribute, curate, admin, api, api_tokens, imports, exports)
+BLUEPRINTS = (public, search, auth, contribute, curate, admin, api, api_tokens, imports, exports, saved_searches,
+              emails)
 
 
 def init_app(app: Flask) -> None:

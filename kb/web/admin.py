@@ -1,11 +1,14 @@
-"""Administration under /admin/: users, roles, deactivating accounts (admins only)."""
+"""Administration under /admin/: users, roles, deactivating accounts, who may
+register (admins only)."""
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 
+from kb import policy
 from kb.errors import Invalid
 from kb.models import ROLES
-from kb.services import users
+from kb.services import accounts, users
+from kb.web.forms import RegistrationDomainsForm, first_errors
 from kb.web.hooks import actor, require_sign_in
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -79,3 +82,25 @@ def reactivate(user_id: int):
     user = users.set_active(actor(), users.get_user(actor(), user_id), True)
     flash(f"{user.email} can sign in again.", "success")
     return redirect(url_for("admin.user_detail", user_id=user.id), 303)
+
+
+@bp.route("/registration", methods=["GET", "POST"])
+def registration():
+    """The email domains allowed to register as contributors (empty: anyone).
+
+    :raise 403: unless the user is an admin. Answers 422 naming any pattern that is not a domain.
+    """
+    policy.require(policy.can_manage_registration(actor()), "Only admins can choose who may register.")
+    form = RegistrationDomainsForm(data={"domains": ", ".join(accounts.allowed_domains())})
+    if form.validate_on_submit():
+        try:
+            patterns = accounts.set_allowed_domains(actor(), form.domains.data)
+        except Invalid as exc:
+            form.domains.errors = [*form.domains.errors, exc.errors["domains"]]
+        else:
+            flash("Anyone can now register." if not patterns else
+                  f"Only addresses ending in {', '.join(p.removeprefix('*') for p in patterns)} can now register.",
+                  "success")
+            return redirect(url_for("admin.registration"), 303)
+    status = 422 if form.is_submitted() else 200
+    return render_template("admin/registration.html", form=form, errors=first_errors(form)), status

@@ -1,4 +1,5 @@
-"""Accounts: register, sign in and out, the account page, changing the password.
+"""Accounts: register and confirm the address, sign in and out, the account
+page, changing a password and resetting a forgotten one.
 
 Sign-in attempts that fail are counted per account and per address (in
 Flask-Limiter's storage); past either limit, sign-in is refused with a clear
@@ -15,8 +16,16 @@ from limits import parse
 from kb import policy
 from kb.errors import Invalid
 from kb.extensions import limiter
-from kb.services import users
-from kb.web.forms import AccountForm, ChangePasswordForm, RegisterForm, SignInForm, first_errors
+from kb.services import accounts, users
+from kb.web.forms import (
+    AccountForm,
+    ChangePasswordForm,
+    PasswordResetForm,
+    PasswordResetRequestForm,
+    RegisterForm,
+    SignInForm,
+    first_errors,
+)
 from kb.web.hooks import actor, login_required
 
 bp = Blueprint("auth", __name__, url_prefix="/account")
@@ -113,10 +122,12 @@ def sign_out():
 
 @bp.route("/register", methods=["GET", "POST"])
 def register():
-    """Create a contributor account and sign in with it.
+    """Create a contributor account and email a link to confirm the address.
 
-    Answers 422 with every problem at its field (an email already used, a short or
-    common password).
+    The page after registering is the same whether or not the address already
+    had an account (its owner is told by email), so it reveals nobody's account.
+    Answers 422 with every problem at its field (a malformed address, a domain
+    that may not register, a short or common password).
     """
     next_url = safe_next(request.values.get("next"))
     if policy.is_signed_in(actor()):
@@ -124,18 +135,83 @@ def register():
     form = RegisterForm()
     if form.validate_on_submit():
         try:
-            user = users.create_user(actor(), form.email.data, form.password.data,
-                                     display_name=form.display_name.data)
+            accounts.register(actor(), form.email.data, form.password.data, display_name=form.display_name.data)
         except Invalid as exc:
             for name, message in exc.errors.items():
                 if name in form:
                     form[name].errors = [*form[name].errors, message]
         else:
-            login_user(user)
-            flash("Your account has been created. You can now submit a story.", "success")
-            return redirect(next_url, 303)
+            return render_template("account/check_email.html", email=users.normalise_email(form.email.data))
     status = 422 if form.is_submitted() else 200
     return render_template("account/register.html", form=form, next_url=next_url,
+                           domains=accounts.allowed_domains(), errors=first_errors(form)), status
+
+
+@bp.get("/confirm/<token>")
+def confirm_email(token: str):
+    """Confirm the address a registration link was sent to.
+
+    :raise 404: (a page saying so) for a link that is not ours or has expired.
+    """
+    try:
+        user = accounts.confirm_email(token)
+    except accounts.LinkProblem as exc:
+        return render_template("account/link_problem.html", problem=str(exc), purpose="confirm"), 404
+    flash("Your email address is confirmed. You can now send stories for review.", "success")
+    if getattr(actor(), "id", None) == user.id:
+        return redirect(url_for("contribute.my_stories"), 303)
+    return redirect(url_for("auth.sign_in"), 303)
+
+
+@bp.post("/confirm")
+@login_required
+def resend_confirmation():
+    """Send the signed-in person a new link to confirm their address."""
+    accounts.resend_confirmation(actor())
+    flash(f"We have sent a new link to {actor().email}. It works for 14 days.", "success")
+    return redirect(safe_next(request.form.get("next"), url_for("auth.account")), 303)
+
+
+@bp.route("/password/reset", methods=["GET", "POST"])
+def password_reset():
+    """Ask for a link to reset a forgotten password.
+
+    The answer is the same whether or not the address has an account.
+    """
+    form = PasswordResetRequestForm()
+    if form.validate_on_submit():
+        accounts.request_password_reset(form.email.data)
+        return render_template("account/password_reset_sent.html", email=users.normalise_email(form.email.data),
+                               minutes=accounts.RESET_SECONDS // 60)
+    status = 422 if form.is_submitted() else 200
+    return render_template("account/password_reset.html", form=form, errors=first_errors(form)), status
+
+
+@bp.route("/password/reset/<token>", methods=["GET", "POST"])
+def password_reset_link(token: str):
+    """Choose a new password through the emailed link; every session of the account ends.
+
+    :raise 404: (a page saying so, with a way to ask for a new link) for a link
+        that has expired, has been used or is not ours.
+    """
+    try:
+        accounts.user_for_reset(token)
+    except accounts.LinkProblem as exc:
+        return render_template("account/link_problem.html", problem=str(exc), purpose="reset"), 404
+    form = PasswordResetForm()
+    if form.validate_on_submit():
+        try:
+            accounts.reset_password(token, form.new_password.data)
+        except Invalid as exc:
+            form.new_password.errors = [*form.new_password.errors, exc.errors.get("password", exc.message)]
+        else:
+            if policy.is_signed_in(actor()):
+                logout_user()
+            flash("Your password has been changed, and you have been signed out everywhere. "
+                  "Sign in with your new password.", "success")
+            return redirect(url_for("auth.sign_in"), 303)
+    status = 422 if form.is_submitted() else 200
+    return render_template("account/password_reset_link.html", form=form, token=token,
                            errors=first_errors(form)), status
 
 

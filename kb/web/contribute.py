@@ -121,7 +121,8 @@ def save_story(form: StoryForm, story, uploads, action: str):
             stories.update_story(who, story, fields)
         attachments.remove_attachments(who, story, form.remove_attachments.data or [])
         attachments.add_attachments(who, story, uploads)
-        if action == "submit":
+        # Until the address is confirmed, "submit" keeps the story as a draft (after_save says why).
+        if action == "submit" and policy.is_confirmed(who):
             stories.submit_story(who, story)
     except Invalid as exc:
         form.add_errors(exc.errors or {"title": exc.message})
@@ -129,7 +130,14 @@ def save_story(form: StoryForm, story, uploads, action: str):
     return story
 
 
+UNCONFIRMED = ("“{title}” has been saved as a draft. Confirm your email address to send it for review: "
+               "follow the link we sent to {email}.")
+
+
 def after_save(story, action: str):
+    if action == "submit" and not policy.is_confirmed(actor()):
+        flash(UNCONFIRMED.format(title=story.title, email=actor().email), "success")
+        return redirect(url_for("contribute.my_stories"), 303)
     if action == "submit":
         flash(f"“{story.title}” has been sent for review. A curator will look at it.", "success")
         return redirect(url_for("contribute.my_stories"), 303)
@@ -239,6 +247,9 @@ def submit_story(slug: str):
     :raise 403: if it cannot be submitted in its status.
     """
     story = stories.get_own_story(actor(), slug)
+    if not policy.is_confirmed(actor()):
+        flash(UNCONFIRMED.format(title=story.title, email=actor().email), "success")
+        return redirect(url_for("contribute.my_stories"), 303)
     try:
         stories.submit_story(actor(), story)
     except Invalid as exc:

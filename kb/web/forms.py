@@ -19,6 +19,7 @@ from govuk_frontend_wtf.wtforms_widgets import (
     GovDateInput,
     GovFileInput,
     GovPasswordInput,
+    GovRadioInput,
     GovSelect,
     GovTextArea,
     GovTextInput,
@@ -30,6 +31,7 @@ from wtforms.fields import (
     FieldList,
     FormField,
     MultipleFileField,
+    RadioField,
     SelectField,
     SelectMultipleField,
     StringField,
@@ -41,6 +43,7 @@ from wtforms.validators import DataRequired, EqualTo, Length, Regexp, Validation
 from kb.models import KINDS, STAGES
 from kb.models.story import LINK_RELS
 from kb.services import stories as story_service
+from kb.services.alerts import FREQUENCY_LABELS
 from kb.services.users import MIN_PASSWORD_LENGTH
 
 
@@ -318,6 +321,52 @@ class ChangePasswordForm(BaseForm):
     confirm_password = StringField("Confirm new password", widget=GovPasswordInput(),
                                    validators=[DataRequired("Confirm your new password"),
                                                EqualTo("new_password", "The passwords do not match")])
+
+
+class PasswordResetRequestForm(BaseForm):
+    email = StringField("Email address", filters=[strip], widget=GovTextInput(),
+                        description="The address you registered with.",
+                        validators=[DataRequired("Enter your email address"),
+                                    Regexp(EMAIL_PATTERN, message=EMAIL_MESSAGE),
+                                    Length(max=320, message="Email address must be 320 characters or fewer")])
+
+
+class PasswordResetForm(BaseForm):
+    new_password = StringField("New password", widget=GovPasswordInput(),
+                               description=f"At least {MIN_PASSWORD_LENGTH} characters. Three random words work well.",
+                               validators=[DataRequired("Enter a new password")])
+    confirm_password = StringField("Confirm new password", widget=GovPasswordInput(),
+                                   validators=[DataRequired("Confirm your new password"),
+                                               EqualTo("new_password", "The passwords do not match")])
+
+
+class RegistrationDomainsForm(BaseForm):
+    domains = TextAreaField("Email domains allowed to register", filters=[strip], widget=GovTextArea(),
+                            description="Separated by commas or on separate lines, for example *.gov.uk, *.nhs.uk, "
+                                        "*.police.uk. *.gov.uk allows any address under gov.uk. Leave empty to let "
+                                        "anyone register.",
+                            validators=[Length(max=5000, message="The list must be 5,000 characters or fewer")])
+
+
+class SavedSearchForm(BaseForm):
+    name = StringField("Name", filters=[strip], widget=GovTextInput(),
+                       description="So you can tell your saved searches apart.",
+                       validators=[DataRequired("Enter a name for the search"),
+                                   Length(max=200, message="The name must be 200 characters or fewer")])
+    frequency = RadioField("How often do you want emails about new stories?", widget=GovRadioInput(),
+                           choices=choices(FREQUENCY_LABELS), default="weekly",
+                           validators=[DataRequired("Choose how often to get emails")])
+
+
+class EmailPreferencesForm(BaseForm):
+    kinds = SelectMultipleField("Send me an email when", widget=GovCheckboxesInput(), choices=[])
+
+    @classmethod
+    def for_kinds(cls, kinds, chosen):
+        """The form offering ``kinds`` (``preferences.Kind``), ``chosen`` ticked."""
+        form = cls(data={"kinds": list(chosen)})
+        form.kinds.choices = [SelectChoice(kind.name, kind.label) for kind in kinds]
+        return form
 
 
 class AccountForm(BaseForm):

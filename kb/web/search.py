@@ -141,13 +141,14 @@ def facet(name: str):
 @bp.get("/search/follow")
 def follow():
     """How to follow this search (or a tag, area or organisation as a filter):
-    what a feed is, and its address to copy."""
+    what a feed is, and its address to copy; email alerts after sign-in."""
     args = search_args()
     found = search.search_stories(args["q"], args["filters"], "newest", 1, per_page=1, snippets=False,
                                   suggest=False)
     feed_url = request.host_url.rstrip("/") + search_url("search.feed", sort=None, within=None)
     return render_template("search/follow.html", results=found, selected=_selected_filters(found),
-                           feed_url=feed_url, search_page=search_url(within=None))
+                           feed_url=feed_url, search_page=search_url(within=None),
+                           save_url=search_url("saved_searches.new", sort=None, within=None))
 
 
 @bp.get("/search/help")

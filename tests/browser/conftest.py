@@ -93,6 +93,8 @@ def live_server(seeded_app):
     server = make_server("127.0.0.1", 0, seeded_app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, name="kb-live-server", daemon=True)
     thread.start()
+    # Links in the emails it writes (as .eml files, see inbox.py) lead here.
+    seeded_app.config["BASE_URL"] = f"http://127.0.0.1:{server.server_port}"
     try:
         yield f"http://127.0.0.1:{server.server_port}"
     finally:

@@ -21,12 +21,26 @@ def expect(target):
 
 
 def register(page, axe, email="browser@example.org"):
+    """Register, confirm the address by the emailed link, and sign in."""
+    from flask import current_app
+
+    from .inbox import link_in, messages_to
+
     page.goto("/account/register")
     axe(page)
     page.get_by_label("Email address").fill(email)
     page.get_by_label("Your name").fill("Browser Person")
     page.get_by_label("Create a password").fill("lilac tractor sunrise")
     page.get_by_role("button", name="Create account").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Check your email")
+    axe(page)
+    [message] = messages_to(current_app, email)
+    page.goto(link_in(message, "/account/confirm/"))
+    expect(page).to_have_url(re.compile("/account/sign-in$"))
+    expect(page.locator(".govuk-notification-banner")).to_contain_text("Your email address is confirmed")
+    page.get_by_label("Email address").fill(email)
+    page.get_by_label("Password", exact=True).fill("lilac tractor sunrise")
+    page.get_by_role("button", name="Sign in").click()
     expect(page).to_have_url(re.compile("/my/stories$"))
     axe(page)
 
