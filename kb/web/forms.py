@@ -332,12 +332,10 @@ class PasswordResetRequestForm(BaseForm):
 
 
 class PasswordResetForm(BaseForm):
-    new_password = StringField("New password", widget=GovPasswordInput(),
-                               description=f"At least {MIN_PASSWORD_LENGTH} characters. Three random words work well.",
-                               validators=[DataRequired("Enter a new password")])
-    confirm_password = StringField("Confirm new password", widget=GovPasswordInput(),
-                                   validators=[DataRequired("Confirm your new password"),
-                                               EqualTo("new_password", "The passwords do not match")])
+    """The change-password form without the current password (the emailed link stands for it)."""
+
+    new_password = ChangePasswordForm.new_password
+    confirm_password = ChangePasswordForm.confirm_password
 
 
 class RegistrationDomainsForm(BaseForm):
