@@ -44,6 +44,7 @@ def defaults(instance: Path) -> dict:
         "SEARCH_SYNC_ON_START": True,
         # Email: without SMTP_URL messages are written to MAIL_FOLDER as .eml files.
         "SMTP_URL": "",
+        "SMTP_CA_FILE": "",
         "MAIL_FROM": "kb <kb@localhost>",
         "MAIL_FOLDER": str(instance / "mail"),
         "SERVICE_NAME": "kb",
@@ -62,6 +63,7 @@ ENV_SETTINGS = {
     "KB_UPLOAD_DIR": "UPLOAD_DIR",
     "KB_RATELIMIT_STORAGE_URI": "RATELIMIT_STORAGE_URI",
     "KB_SMTP_URL": "SMTP_URL",
+    "KB_SMTP_CA_FILE": "SMTP_CA_FILE",
     "KB_MAIL_FROM": "MAIL_FROM",
     "KB_BASE_URL": "BASE_URL",
 }

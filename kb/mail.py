@@ -3,7 +3,8 @@
 ``KB_SMTP_URL`` chooses the server: ``smtp://user:password@host:port`` speaks
 STARTTLS (port 587 by default), ``smtps://...`` TLS from the start (port 465).
 ``?starttls=off`` on an ``smtp://`` address skips STARTTLS, for a relay on
-this machine only. Without ``KB_SMTP_URL`` each message is written as an
+this machine only. The server's certificate is checked against the system's
+authorities, or ``KB_SMTP_CA_FILE``. Without ``KB_SMTP_URL`` each message is written as an
 ``.eml`` file to ``instance/mail/``.
 """
 from __future__ import annotations
@@ -86,7 +87,7 @@ def send(config, message: EmailMessage, name: str) -> None:
         return
     settings = parse_smtp_url(url)
     try:
-        _send_smtp(settings, message)
+        _send_smtp(settings, message, config.get("SMTP_CA_FILE") or None)
     except smtplib.SMTPRecipientsRefused as exc:
         codes = [code for code, _ in exc.recipients.values()]
         if codes and all(500 <= code < 600 for code in codes):
@@ -96,8 +97,10 @@ def send(config, message: EmailMessage, name: str) -> None:
         raise SendFailed(f"{type(exc).__name__}: {exc}") from exc
 
 
-def _send_smtp(settings: SmtpSettings, message: EmailMessage) -> None:
-    context = ssl.create_default_context()
+def _send_smtp(settings: SmtpSettings, message: EmailMessage, cafile: str | None = None) -> None:
+    # The server's certificate is always checked: against the system's authorities,
+    # or those in KB_SMTP_CA_FILE for a relay with a private one.
+    context = ssl.create_default_context(cafile=cafile)
     if settings.tls == "tls":
         client = smtplib.SMTP_SSL(settings.host, settings.port, timeout=TIMEOUT, context=context)
     else:

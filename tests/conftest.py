@@ -17,7 +17,7 @@ from flask.cli import ScriptInfo
 from sqlalchemy import create_engine, text
 
 from clients import FreshClient
-from smtp_server import mailbox, smtp_app  # noqa: F401  (fixtures)
+from smtp_server import certificate, mailbox, smtp_app, tls_mailbox  # noqa: F401  (fixtures)
 from kb import create_app, database
 from kb.extensions import db
 from kb.policy import SYSTEM

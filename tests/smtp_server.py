@@ -93,3 +93,42 @@ def smtp_app(app, mailbox):
     """The app sending its mail to ``mailbox``."""
     app.config["SMTP_URL"] = mailbox.url
     return app
+
+
+@pytest.fixture(scope="session")
+def certificate(tmp_path_factory):
+    """A self-signed certificate for 127.0.0.1: (certificate file, key file)."""
+    import subprocess
+
+    folder = tmp_path_factory.mktemp("tls")
+    cert, key = folder / "cert.pem", folder / "key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=127.0.0.1",
+                    "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", str(key), "-out", str(cert)],
+                   check=True, capture_output=True)
+    return cert, key
+
+
+@pytest.fixture
+def tls_mailbox(certificate):
+    """SMTP servers needing TLS: ``.starttls_url`` (STARTTLS required) and
+    ``.tls_url`` (TLS from the start) deliver into one Mailbox; ``.ca_file``
+    is the certificate to trust."""
+    import ssl
+
+
+    cert, key = certificate
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(str(cert), str(key))
+    box = Mailbox()
+    starttls = Controller(box, hostname="127.0.0.1", port=free_port(), tls_context=context, require_starttls=True)
+    implicit = Controller(box, hostname="127.0.0.1", port=free_port(), ssl_context=context)
+    starttls.start()
+    implicit.start()
+    box.starttls_url = f"smtp://127.0.0.1:{starttls.port}"
+    box.tls_url = f"smtps://127.0.0.1:{implicit.port}"
+    box.ca_file = str(cert)
+    try:
+        yield box
+    finally:
+        starttls.stop()
+        implicit.stop()

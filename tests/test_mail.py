@@ -139,3 +139,22 @@ def test_the_smtp_url_chooses_host_port_tls_and_login(url, expected):
 def test_an_smtp_url_of_another_scheme_is_refused():
     with pytest.raises(ValueError):
         mail.parse_smtp_url("http://mail.example.org")
+
+
+@pytest.mark.parametrize("scheme", ["starttls_url", "tls_url"])
+def test_mail_goes_over_tls_to_a_server_whose_certificate_is_trusted(app, tls_mailbox, scheme):
+    app.config["SMTP_URL"] = getattr(tls_mailbox, scheme)
+    app.config["SMTP_CA_FILE"] = tls_mailbox.ca_file
+    row = queue_test_message(app)
+    db.session.refresh(row)
+    assert row.status == "sent", row.last_error
+    assert tls_mailbox.wait_for(1)
+
+
+def test_a_server_certificate_nobody_vouches_for_is_refused(app, tls_mailbox):
+    app.config["SMTP_URL"] = tls_mailbox.starttls_url
+    row = queue_test_message(app)
+    db.session.refresh(row)
+    assert row.status == "pending"
+    assert "CERTIFICATE_VERIFY_FAILED" in row.last_error
+    assert tls_mailbox.messages == []
