@@ -5,8 +5,8 @@ from __future__ import annotations
 import click
 from flask.cli import FlaskGroup
 
-from kb import mail_commands, suggest_commands
-from kb.cli import accounts, database, index, server, transfer
+from kb import suggest_commands
+from kb.cli import accounts, database, index, mail, server, transfer
 
 
 def _create_app():
@@ -21,6 +21,6 @@ def main():
 
 
 for command in (database.init, database.seed, server.serve, accounts.users_group, index.index_group,
-                transfer.import_command, transfer.export_command, mail_commands.mail_group,
-                mail_commands.alerts_group, suggest_commands.suggest_group):
+                transfer.import_command, transfer.export_command, mail.mail_group,
+                mail.alerts_group, suggest_commands.suggest_group):
     main.add_command(command)
