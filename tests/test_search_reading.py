@@ -188,3 +188,23 @@ def test_any_input_gives_a_page_through_gunicorn_and_a_question_mark_changes_not
     if plain.words is not None:  # natural language: the same question with "?" finds the same stories
         asked = get(served + "/search?" + urllib.parse.urlencode({"q": q + "?"}))[1]
         assert _count(asked) == _count(page) and _story_links(asked) == _story_links(page)
+
+
+# Near-duplicates ------------------------------------------------------------------
+
+def test_near_duplicates_show_as_one_result_with_the_others_to_expand(app, client, make_story):
+    for n in range(3):
+        make_story(title=f"Citizens' assembly on climate{'!' if n else ''}", organisations=["Camden Council"],
+                   summary=f"Record {n}: residents met over four weekends.")
+    make_story(title="Citizens assembly on climate", organisations=["Leeds City Council"],
+               summary="Another council, its own assembly.")
+    body = "A climate jury of fifty residents chose the borough's carbon plan, weekend after weekend. " * 3
+    make_story(title="Climate jury", summary="A citizens' jury.", body=body)
+    make_story(title="Copy of the climate jury", summary="A citizens' jury.", body=body + " Copied.")
+    found = search.search_stories("citizens assembly climate", collapse=True)
+    assert found.total == 6
+    assert sorted(len(hit.similar) for hit in found.hits) == [0, 1, 2]
+    page = client.get("/search?q=citizens+assembly+climate").get_data(as_text=True)
+    assert "2 similar stories" in page and "1 similar story" in page
+    assert search.search_stories("citizens assembly climate").total == len(search.search_stories(
+        "citizens assembly climate").hits) == 6  # without collapse (API, exports): every story

@@ -32,14 +32,16 @@ app starts unless ``SEARCH_SYNC_ON_START`` is False.
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass, field
 from math import ceil
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from whoosh import query as wq
 
 from kb.extensions import db
 from kb.models import KINDS, STAGES, ActionArea, Organisation, Story, Tag
+from kb.models.story import StoryOrganisation
 from kb.search import facets, query, rank
 from kb.search.budget import MESSAGE as BUDGET_MESSAGE
 from kb.search.budget import Budget
@@ -62,6 +64,15 @@ class Hit:
     story_id: int
     score: float | None
     snippet: object = None  # Markup with <mark>, or None
+    # Near-duplicates folded into this hit (with ``collapse``): [Similar], best first.
+    similar: list = field(default_factory=list)
+
+
+@dataclass
+class Similar:
+    story_id: int
+    title: str
+    slug: str
 
 
 @dataclass
@@ -134,7 +145,8 @@ def _tag_slug(slug: str) -> str:
 
 
 def search_stories(q="", filters=None, sort="relevance", page=1, per_page=20,
-                   statuses=("published",), snippets=True, suggest=True, full_facet=None) -> SearchResults:
+                   statuses=("published",), snippets=True, suggest=True, full_facet=None,
+                   collapse=False) -> SearchResults:
     """Search stories: any input gives results (perhaps none) and never raises on it.
 
     An empty query lists every story in ``statuses`` newest first. ``sort`` is
@@ -170,7 +182,11 @@ def search_stories(q="", filters=None, sort="relevance", page=1, per_page=20,
         results.facet_sizes = {name: len(counter) for name, counter in counts.items()}
         start = (page - 1) * per_page
         if start < len(matched):
-            results.hits = _ordered(s, view, parsed, matched, sort, start, per_page, budget)
+            if collapse:
+                window = _ordered(s, view, parsed, matched, sort, 0, start + per_page + COLLAPSE_EXTRA, budget)
+                results.hits = _collapsed(window)[start:start + per_page]
+            else:
+                results.hits = _ordered(s, view, parsed, matched, sort, start, per_page, budget)
         if suggest and not parsed.is_empty and not budget.over():
             results.suggestion = query.suggestion(s, parsed)
     if snippets and results.hits and parsed.terms:
@@ -245,6 +261,54 @@ def _ordered(s, view, parsed, matched: set, sort: str, start: int, per_page: int
         # No words to rank by (NOT x, kind:report), or sorted by date: newest first.
         return [Hit(view.story_id(d), None) for d in view.newest(matched, start + per_page)[start:]]
     return [Hit(view.story_id(d), score) for d, score in ranked]
+
+
+# Hits looked at beyond the page, so that a page of collapsed results is full.
+COLLAPSE_EXTRA = 40
+# Stories whose summary and body start with the same this many letters (normalised) are near-duplicates.
+TEXT_KEY_CHARS = 250
+_NOT_WORDS = re.compile(r"[\W_]+")
+
+
+def _collapsed(hits: list[Hit]) -> list[Hit]:
+    """One hit per group of near-duplicates, the best ranked holding the others
+    in ``similar``: stories with the same normalised title and organisations, or
+    the same normalised first ``TEXT_KEY_CHARS`` characters of summary and body."""
+    if len(hits) < 2:
+        return hits
+    ids = [hit.story_id for hit in hits]
+    rows = {row.id: row for row in db.session.execute(
+        select(Story.id, Story.title, Story.slug,
+               func.substr(Story.summary + " " + Story.body, 1, TEXT_KEY_CHARS * 2).label("start"))
+        .where(Story.id.in_(ids)))}
+    orgs: dict[int, list] = {}
+    for story_id, organisation_id in db.session.execute(
+            select(StoryOrganisation.story_id, StoryOrganisation.organisation_id)
+            .where(StoryOrganisation.story_id.in_(ids))):
+        orgs.setdefault(story_id, []).append(organisation_id)
+    group_of: dict = {}
+    kept: list[Hit] = []
+    for hit in hits:
+        row = rows.get(hit.story_id)
+        if row is None:
+            continue
+        keys = [("title", _normal(row.title), tuple(sorted(orgs.get(row.id, ()))))]
+        text = _normal(row.start or "")
+        if len(text) >= TEXT_KEY_CHARS:
+            keys.append(("text", text[:TEXT_KEY_CHARS]))
+        first = next((group_of[key] for key in keys if key in group_of), None)
+        if first is None:
+            kept.append(hit)
+            first = hit
+        else:
+            first.similar.append(Similar(row.id, row.title, row.slug))
+        for key in keys:
+            group_of.setdefault(key, first)
+    return kept
+
+
+def _normal(text: str) -> str:
+    return " ".join(_NOT_WORDS.sub(" ", text.lower()).split())
 
 
 def _add_snippets(hits: list[Hit], terms: set[str]) -> None:

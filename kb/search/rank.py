@@ -1,20 +1,19 @@
-"""Ranking natural-language queries: BM25F with Whoosh's formula and statistics,
-evaluated only where it can matter.
+"""Ranking natural-language queries: BM25F, evaluated only where it can matter.
 
 Whoosh scores every posting of every query word through a tree of Python
 matchers (about 6 µs a posting), which at 50,000 stories costs hundreds of
 milliseconds for a long query. Here posting blocks are read whole, a cheap
 first pass keeps a few hundred candidates (the stories holding the rarer
 words, then those with the most occurrences of the commoner ones), and only
-those get the exact score: the sum over words and fields of query count x
-field weight x bm25(idf, tf, field length), as Whoosh's BM25F computes it,
-plus bonuses for holding every word and for the phrase.
+those get the exact score: the sum over words of query count x idf x
+BM25F (each field's frequency weighted and normalised by that field's
+length, summed, then saturated once with K1; BM25's idf from the story
+text), plus bonuses for holding every word and for the phrase.
 """
 from __future__ import annotations
 
 import heapq
-
-from whoosh.scoring import bm25
+from math import log
 
 from kb.search.budget import UNLIMITED, Budget
 from kb.search.postings import frequencies_in, leaves
@@ -40,7 +39,7 @@ def rank(searcher, words: dict[str, float], docs: set, limit: int, phrase: list[
     tfs = {}
     for word in words:
         tfs[("content", word)] = {} if budget.over() else frequencies_in(reader, "content", word, docs)
-    idf = {word: searcher.idf("content", word) for word in words}
+    idf = {word: _idf(searcher, "content", word) for word in words}
     candidates = _candidates(tfs, idf, words, docs, max(MIN_CANDIDATES, limit * 5))
     chosen = set(candidates)
     tfs.update({(field, word): frequencies_in(reader, field, word, chosen)
@@ -50,12 +49,15 @@ def rank(searcher, words: dict[str, float], docs: set, limit: int, phrase: list[
     for doc in candidates:
         total, held = 0.0, 0
         for word, weight in words.items():
-            word_score = 0.0
+            # BM25F: field frequencies weighted and length-normalised per field,
+            # summed, then saturated once.
+            pseudo = 0.0
             for field, field_weight in FIELDS.items():
                 tf = tfs[(field, word)].get(doc)
                 if tf:
                     fl = reader.doc_field_length(doc, field, 1)
-                    word_score += field_weight * bm25(searcher.idf(field, word), tf, fl, avgfl[field], B, K1)
+                    pseudo += field_weight * tf / ((1 - B) + B * fl / avgfl[field])
+            word_score = idf[word] * pseudo * (K1 + 1) / (pseudo + K1) if pseudo else 0.0
             if word_score:
                 held += 1
                 total += weight * word_score
@@ -66,6 +68,15 @@ def rank(searcher, words: dict[str, float], docs: set, limit: int, phrase: list[
     if phrase and 1 < len(phrase) <= 6 and not budget.over():
         scored = _phrase_bonus(searcher, scored[: max(limit, 50)], phrase, budget) + scored[max(limit, 50):]
     return [(doc, score) for score, doc in scored[:limit]]
+
+
+def _idf(searcher, field: str, word: str) -> float:
+    """BM25's idf, kept positive for words in most stories (as Lucene does)."""
+    n = searcher.doc_frequency(field, word)
+    total = searcher.doc_count_all()
+    return log(1 + (total - n + 0.5) / (n + 0.5))
+
+
 
 
 def _candidates(tfs, idf, words, docs: set, keep: int) -> list[int]:

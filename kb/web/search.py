@@ -80,7 +80,8 @@ def results():
         return render_template("search/too_long.html", length=length, limit=search.MAX_QUERY_CHARS,
                                text=search.clean_query(args["q"])), 400
     found = _unfiled_for_curators(search.search_stories(args["q"], args["filters"], args["sort"], args["page"],
-                                                        per_page=_per_page(), statuses=visible_statuses()))
+                                                        per_page=_per_page(), statuses=visible_statuses(),
+                                                        collapse=True))
     return render_template(
         "search/results.html",
         results=found,
