@@ -1,0 +1,140 @@
+"""Five hostile searches at once against a real `kb serve`: how much slower do
+other pages get?
+
+    .venv/bin/python bench/hostile.py [--size 5000] [--seconds 20]
+
+Builds an instance of SIZE generated stories (bench/corpus.py) in a temporary
+folder, serves it with gunicorn (`kb serve`, 127.0.0.1, a free port, 3
+workers), times the home page and an ordinary search alone, then again while
+five clients loop over the costliest searches (lone and short wildcards, a
+range, 10,000 characters of common words, a long phrase, many prefixes), and
+prints the p50/p95 of each and the ratio. Bounded in time by --seconds.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+from bench.corpus import generate, load_into  # noqa: E402
+
+KB = str(Path(sys.executable).with_name("kb"))
+COMMON = ("council data service community digital public people local government health project design "
+          "support research school team programme work users information access system process ").split()
+
+
+def hostile() -> list[str]:
+    words = " ".join(COMMON * 200)[:10_000].rsplit(" ", 1)[0]
+    return ["*", "co*", "[a TO z]", words, f'"{words[:3000]}"', " ".join(f"{w[:3]}*" for w in COMMON * 10),
+            " OR ".join(COMMON * 30), "NOT zzzz", "?" * 10_000]
+
+
+def fetch(url: str) -> float:
+    started = time.perf_counter()
+    try:
+        with urllib.request.urlopen(url, timeout=120) as response:
+            response.read()
+    except urllib.error.HTTPError as error:
+        error.read()
+    return time.perf_counter() - started
+
+
+def timings(urls: list[str], seconds: float) -> list[float]:
+    out, end = [], time.monotonic() + seconds
+    while time.monotonic() < end:
+        for url in urls:
+            out.append(fetch(url))
+    return out
+
+
+def summary(values: list[float]) -> tuple[float, float]:
+    values = sorted(values)
+    return statistics.median(values), values[min(len(values) - 1, int(len(values) * 0.95))]
+
+
+def instance(size: int, folder: Path) -> dict:
+    env = {**os.environ, "KB_INSTANCE_PATH": str(folder), "KB_DATABASE_URL": f"sqlite:///{folder / 'kb.sqlite3'}"}
+    env.pop("KB_ENV", None)
+    (folder / "config.py").write_text("SEARCH_SYNC_ON_START = False\n")
+    from kb import create_app, database
+
+    app = create_app({"INSTANCE_PATH": str(folder), "SQLALCHEMY_DATABASE_URI": env["KB_DATABASE_URL"],
+                      "SEARCH_SYNC_ON_START": False})
+    with app.app_context():
+        database.upgrade()
+    load_into(app, generate(size, seed=5))
+    subprocess.run([KB, "index", "rebuild"], env=env, check=True, capture_output=True)
+    return env
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--size", type=int, default=5000)
+    parser.add_argument("--seconds", type=float, default=20)
+    args = parser.parse_args(argv)
+    folder = Path(tempfile.mkdtemp(prefix="kb-hostile-"))
+    env = instance(args.size, folder)
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = subprocess.Popen([KB, "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", "3"], env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(300):
+            try:
+                fetch(base + "/")
+                break
+            except OSError:
+                time.sleep(0.3)
+        pages = [base + "/", base + "/search?q=digital+inclusion+in+libraries"]
+        for url in pages + [base + "/search?" + urllib.parse.urlencode({"q": q}) for q in hostile()]:
+            fetch(url)  # warm every worker's caches a little
+        alone = timings(pages, args.seconds)
+        stop = threading.Event()
+        hostile_times: list[float] = []
+
+        def attacker(n: int) -> None:
+            queries = hostile()
+            while not stop.is_set():
+                q = queries[n % len(queries)]
+                n += 1
+                hostile_times.append(fetch(base + "/search?" + urllib.parse.urlencode({"q": q})))
+
+        attackers = [threading.Thread(target=attacker, args=(n,)) for n in range(5)]
+        for thread in attackers:
+            thread.start()
+        loaded = timings(pages, args.seconds)
+        stop.set()
+        for thread in attackers:
+            thread.join()
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=30)
+    a50, a95 = summary(alone)
+    l50, l95 = summary(loaded)
+    h50, h95 = summary(hostile_times or [0.0])
+    print(f"{args.size:,} stories, 3 workers, {args.seconds:.0f} s each")
+    print("| other pages | p50 ms | p95 ms |")
+    print("|---|---|---|")
+    print(f"| alone | {a50 * 1000:.0f} | {a95 * 1000:.0f} |")
+    print(f"| beside 5 hostile searches | {l50 * 1000:.0f} | {l95 * 1000:.0f} |")
+    print(f"| ratio | {l50 / a50:.2f}x | {l95 / a95:.2f}x |")
+    print(f"hostile searches: {len(hostile_times)}, p50 {h50 * 1000:.0f} ms, p95 {h95 * 1000:.0f} ms")
+
+
+if __name__ == "__main__":
+    main()
