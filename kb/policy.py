@@ -118,6 +118,17 @@ def can_refresh_suggestions(user) -> bool:
     return is_curator(user)
 
 
+def can_see_contact(user, story) -> bool:
+    """Readers see a story's contact only when the contributor confirmed the contact
+    agreed and no curator hid it; curators and the contributor always see it."""
+    return bool(story.contact_shown) or (story.has_contact and (is_owner(user, story) or can_curate_story(user, story)))
+
+
+def can_edit_organisation(user, organisation=None) -> bool:
+    """Curators set an organisation's details (its home authority)."""
+    return can_curate_story(user)
+
+
 def can_view_revisions(user, story) -> bool:
     return is_curator(user) or is_owner(user, story)
 

@@ -124,7 +124,7 @@ def test_search_is_the_search_page_search_with_total_results_and_facets(seeded_a
     assert api["total"] == page.total > 0
     assert [r["id"] for r in api["results"]] == page.story_ids
     assert set(api["facets"]) == set(search.FILTERS)
-    assert {"value": "networks", "label": "Networks that spread ideas", "count": page.total, "selected": True} \
+    assert {"value": "networks", "label": "Networks that spread ideas", "count": page.total, "selected": True, "depth": 0} \
         in api["facets"]["area"]
     assert_error_shape(client.get("/api/v1/search?sort=oldest"), 422)
 

@@ -78,7 +78,11 @@ def test_every_field_is_saved_in_the_domains_names(app, client, contributor):
     response = post(
         client, published_on=["5", "4", "2011"], **{"organisations-0": "Barnsley Council", "organisations-1": "Bristol",
                                                     "people-0": "Ken Eastwood"},
-        place="Barnsley", sector="Local government", stage="pilot", evidence="Bills fell by 12%.",
+        place="Barnsley", sector="Local government", stage="pilot", challenge="Dark streets.",
+        approach="LED lamps.", results="Bills fell by 12%.", costs="£2m over two years.", lessons="Ask residents first.",
+        replication="Use the framework contract.", proposed_evidence_level="2", evidence_level_reason="Meter readings.",
+        contact_name="Ann Example", contact_role="Energy officer", contact_organisation="Barnsley Council",
+        contact_email="ann@example.org", contact_agreed="y",
         **{"links-0-url": "https://example.org/report", "links-0-title": "The report", "links-0-rel": "source"},
         suggested_areas=["evaluation", "culture"], suggested_tags="energy, street lighting",
     )
@@ -87,7 +91,15 @@ def test_every_field_is_saved_in_the_domains_names(app, client, contributor):
     assert story.published_on.isoformat() == "2011-04-05"
     assert [o.name for o in story.organisations] == ["Barnsley Council", "Bristol"]
     assert [p.name for p in story.people] == ["Ken Eastwood"]
-    assert (story.place, story.sector, story.stage, story.evidence) == ("Barnsley", "Local government", "pilot", "Bills fell by 12%.")
+    assert (story.place, story.sector, story.stage) == ("Barnsley", "Local government", "pilot")
+    assert (story.challenge, story.approach, story.results, story.costs, story.lessons, story.replication) == (
+        "Dark streets.", "LED lamps.", "Bills fell by 12%.", "£2m over two years.", "Ask residents first.",
+        "Use the framework contract.")
+    assert (story.proposed_evidence_level, story.evidence_level_reason, story.evidence_level) == (2, "Meter readings.", 0)
+    assert (story.contact_name, story.contact_role, story.contact_organisation, story.contact_email,
+            story.contact_agreed) == ("Ann Example", "Energy officer", "Barnsley Council", "ann@example.org", True)
+    # The place text names a known authority: it becomes data.
+    assert (story.country, story.authority_code) == ("GB", "E08000038")
     assert [(link.url, link.title, link.rel) for link in story.links] == [("https://example.org/report", "The report", "source")]
     assert sorted(story.suggested_areas) == ["culture", "evaluation"]
     assert story.suggested_tags == ["energy", "street lighting"]
@@ -195,9 +207,9 @@ def test_changes_requested_can_be_edited_and_resubmitted(app, client, contributo
     story = make_story(contributor, "changes_requested", title="Needs work")
     page = client.get(f"/my/stories/{story.slug}/edit").get_data(as_text=True)
     assert "Please add evidence." in page
-    response = post(client, f"/my/stories/{story.slug}/edit", title="Needs work", evidence="We measured it.", action="submit")
+    response = post(client, f"/my/stories/{story.slug}/edit", title="Needs work", results="We measured it.", action="submit")
     assert response.status_code == 303
-    assert (story.status, story.evidence) == ("submitted", "We measured it.")
+    assert (story.status, story.results) == ("submitted", "We measured it.")
 
 
 def test_add_another_link_shows_one_more_row_and_saves_nothing(app, client, contributor):

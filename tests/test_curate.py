@@ -221,7 +221,9 @@ def test_curator_edits_every_field_of_a_published_story(app, client, make_user, 
     response = client.post(f"/curate/stories/{story.id}/edit", data={
         "title": "New title", "kind": "report", "summary": "New summary.", "body": "Body",
         "published_on": ["5", "4", "2011"], "organisations-0": "Leeds City Council", "people-0": "Ada",
-        "place": "Leeds", "sector": "Local government", "stage": "pilot", "evidence": "Halved waiting times.",
+        "place": "Leeds", "sector": "Local government", "stage": "pilot", "results": "Halved waiting times.",
+        "evidence_level": "3", "contact_name": "Ann", "contact_email": "ann@example.org", "contact_agreed": "y",
+        "contact_hidden": "y",
         "links-0-url": "https://example.org/r", "links-0-title": "The report", "links-0-rel": "source",
         "tags": "Housing\nOld tag", "action_areas": ["evaluation"], "reason-evaluation": "Measured it.",
         "featured": "y", "reason": "Tidied up",
@@ -236,6 +238,8 @@ def test_curator_edits_every_field_of_a_published_story(app, client, make_user, 
     assert [(link.action_area.slug, link.reason) for link in story.area_links] == [("evaluation", "Measured it.")]
     assert story.featured and story.links[0].url == "https://example.org/r"
     assert story.slug == "old-title"  # a published story keeps its address
+    assert (story.results, story.evidence_level, story.contact_hidden) == ("Halved waiting times.", 3, True)
+    assert (story.country, story.authority_code) == ("GB", "E08000035")  # from the place, Leeds
     event = _events("edit_story")[-1]
     assert event.detail["reason"] == "Tidied up" and "title" in event.detail["fields"]
 

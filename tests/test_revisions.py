@@ -15,7 +15,7 @@ def edited(app, make_story):
     story = make_story(title="Waste collection", summary="Line one.\nLine two.", tags=["Bins"],
                        action_areas=[{"slug": "culture", "reason": "People first."}])
     stories.update_story(SYSTEM, story, {"summary": "Line one.\nLine 2, changed.", "tags": ["Bins", "Recycling"],
-                                         "place": "Kent"}, reason="Fixed the summary")
+                                         "place": "The Weald"}, reason="Fixed the summary")
     database.commit(app)
     return story
 
@@ -28,7 +28,7 @@ def test_field_diff_shows_lines_list_items_and_values(app, make_story):
     assert ("-", "Line two.") in changes["summary"].lines and ("+", "Line 2, changed.") in changes["summary"].lines
     assert ("\u0020", "Line one.") in changes["summary"].lines
     assert changes["tags"].added == ["Recycling"] and changes["tags"].removed == []
-    assert (changes["place"].before, changes["place"].after) == ("", "Kent")
+    assert (changes["place"].before, changes["place"].after) == ("", "The Weald")
 
 
 def test_history_page_lists_who_when_what_and_why(app, client, make_user, make_story, sign_in):

@@ -12,12 +12,13 @@ from sqlalchemy import select
 
 from kb import search
 from kb.extensions import db
-from kb.importers.formats import CSV_COLUMNS, FORMULA_START
+from kb.importers.formats import ADOPTION_KEYS, CSV_COLUMNS, FORMULA_START
 from kb.models import Story
 from kb.services.revisions import snapshot
 
 EXPORT_FORMATS = {"jsonl": "application/x-ndjson", "csv": "text/csv"}
 CHUNK = 200
+CONTACT_TEXT = ("contact_name", "contact_role", "contact_organisation", "contact_email", "contact_url")
 
 
 def published_stories(q: str = "", filters: dict | None = None) -> Iterator[Story]:
@@ -48,8 +49,18 @@ def _search_ids(q: str, filters: dict | None) -> list[int]:
 def record(story: Story) -> dict:
     """A story in kb's JSON Lines fields (a superset of the shared corpus's fields)."""
     fields = snapshot(story)
-    for kept_private in ("status", "attachments", "suggested_tags", "suggested_areas"):
+    for kept_private in ("status", "attachments", "suggested_tags", "suggested_areas", "contact_hidden"):
         del fields[kept_private]
+    if not story.contact_shown:
+        # Only a contact who agreed, and whom no curator hid, leaves kb.
+        fields.update({name: "" for name in CONTACT_TEXT}, contact_agreed=False)
+    published = {s.slug for s in (story.adapted_from, *(a.adopter_story for a in story.adoptions))
+                 if s is not None and s.status == "published"}
+    if fields["adapted_from"] not in published:
+        fields["adapted_from"] = ""
+    for item in fields["adoptions"]:
+        if item["story"] not in published:
+            item["story"] = ""
     source_link = next((link for link in story.links if link.rel == "source"), None)
     fields.update(
         url=source_link.url if source_link else "",
@@ -83,6 +94,11 @@ def csv_row(story: Story) -> list[str]:
         "people": _list_cell(data["people"]),
         "tags": _list_cell(data["tags"]),
         "action_areas": "; ".join(area["slug"] for area in data["action_areas"]),
+        "evidence_level": str(data["evidence_level"]),
+        "proposed_evidence_level": "" if data["proposed_evidence_level"] is None else str(data["proposed_evidence_level"]),
+        "contact_agreed": "true" if data["contact_agreed"] else "",
+        "adoptions": "\n".join(" | ".join(str(item[key] or "").replace("|", "/") for key in ADOPTION_KEYS).rstrip(" |")
+                               for item in data["adoptions"]),
         "links": "\n".join(f"{link['url']} {link['title']}".strip() for link in other_links),
     }
     return [_cell(values.get(column, "")) for column in CSV_COLUMNS]

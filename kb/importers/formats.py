@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from html.parser import HTMLParser
 
-from kb.models import KINDS, STAGES
+from kb.models import KINDS, SECTIONS, STAGES
 from kb.services.stories import is_web_url, normalise_url
 
 FORMATS = {
@@ -27,15 +27,19 @@ FORMATS = {
 }
 MAX_TAG_LENGTH = 100
 LIST_FIELDS = ("organisations", "people", "tags", "suggested_tags", "suggested_areas", "related")
-TEXT_FIELDS = ("title", "kind", "summary", "body", "place", "sector", "stage", "evidence",
+TEXT_FIELDS = ("title", "kind", "summary", "body", "place", "sector", "stage", "evidence", *SECTIONS,
+               "evidence_level", "proposed_evidence_level", "evidence_level_reason", "contact_name", "contact_role",
+               "contact_organisation", "contact_email", "contact_url", "country", "authority_code", "adapted_from",
                "source", "source_id", "url", "published_on")
+BOOLEAN_FIELDS = ("featured", "contact_agreed", "contact_hidden")
 # Fields kb's own export writes that an import reads but does not take over.
 IGNORED_FIELDS = ("id", "slug", "status", "page_url", "api_url", "attachments", "created_at", "updated_at",
                   "review_note", "first_published_at")
 ALIASES = {"organisation": "organisations", "organization": "organisations", "organizations": "organisations",
            "date": "published_on", "person": "people", "tag": "tags", "author": "people", "authors": "people",
            "description": "summary", "link": "url", "href": "url", "action_area": "action_areas",
-           "areas": "action_areas"}
+           "areas": "action_areas", "authority": "authority_code", "local_authority": "authority_code",
+           "adopted_by": "adoptions"}
 KIND_SYNONYMS = {
     "case": "case_study", "project": "case_study", "case study": "case_study", "casestudy": "case_study",
     "blog": "blog_post", "post": "blog_post", "blog post": "blog_post", "article": "blog_post",
@@ -190,6 +194,23 @@ def _links(value, problems: list[str]) -> list[dict]:
     return links
 
 
+ADOPTION_KEYS = ("organisation", "year", "story", "note")
+
+
+def _adoptions(value, problems: list[str]) -> list[dict]:
+    """Adoptions from a list of objects, or (in CSV) a line each of
+    "organisation | year | story | note" with the later parts optional."""
+    if value is None or value == "":
+        return []
+    if isinstance(value, str):
+        value = [dict(zip(ADOPTION_KEYS, (part.strip() for part in line.split("|"))))
+                 for line in value.splitlines() if line.strip()]
+    if not isinstance(value, list) or not all(isinstance(item, dict) for item in value):
+        problems.append("adoptions must be a list of objects with an organisation, year, story and note")
+        return []
+    return [{key: item.get(key) for key in ADOPTION_KEYS} for item in value]
+
+
 def _action_areas(value, problems: list[str]) -> list:
     if isinstance(value, str):
         return _split_list(value, ",; ")
@@ -217,8 +238,10 @@ def story_fields(record: dict, warnings: list[str]) -> tuple[dict, list[str]]:
             fields["links"] = _links(value, problems)
         elif key == "action_areas":
             fields["action_areas"] = _action_areas(value, problems)
-        elif key == "featured":
-            fields["featured"] = value in (True, 1, "1", "true", "yes", "True")
+        elif key in BOOLEAN_FIELDS:
+            fields[key] = value in (True, 1, "1", "true", "yes", "True")
+        elif key == "adoptions":
+            fields["adoptions"] = _adoptions(value, problems)
         elif key not in IGNORED_FIELDS and value not in (None, "", []):
             warnings.append(f"ignored the field “{raw_key}”")
     if fields.get("kind"):
@@ -301,7 +324,12 @@ def parse_jsonl(text: str) -> list[Row]:
 # CSV -----------------------------------------------------------------------------------------------
 
 CSV_COLUMNS = ("title", "kind", "summary", "body", "url", "published_on", "organisations", "people", "place",
-               "sector", "stage", "evidence", "tags", "action_areas", "links", "source", "source_id")
+               "country", "authority_code", "sector", "stage", *SECTIONS, "evidence_level",
+               "proposed_evidence_level", "evidence_level_reason", "contact_name", "contact_role", "contact_organisation", "contact_email",
+               "contact_url", "contact_agreed", "adapted_from", "adoptions", "tags", "action_areas", "links",
+               "source", "source_id")
+# Read from CSV too: the old name of results.
+CSV_EXTRA_COLUMNS = ("evidence",)
 # A spreadsheet runs a cell that starts with one of these as a formula; exports
 # put an apostrophe before it, and imports take that apostrophe off again.
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -337,7 +365,7 @@ def parse_csv(text: str, warnings: list[str]) -> list[Row]:
         raise FileProblem("The header row has no “title” column. "
                           f"Columns kb reads: {', '.join(CSV_COLUMNS)}.")
     unknown = [h for h, c in zip(header, columns) if c not in CSV_COLUMNS and c not in LIST_FIELDS
-               and c not in IGNORED_FIELDS and c != "featured"]
+               and c not in IGNORED_FIELDS and c not in BOOLEAN_FIELDS and c not in CSV_EXTRA_COLUMNS]
     if unknown:
         warnings.append(f"Columns kb does not read were left out: {', '.join(unknown)}.")
     rows = []
@@ -357,7 +385,7 @@ def parse_csv(text: str, warnings: list[str]) -> list[Row]:
             continue
         record = {}
         for column, cell in zip(columns, cells):
-            if column in CSV_COLUMNS or column in LIST_FIELDS or column == "featured":
+            if column in CSV_COLUMNS or column in LIST_FIELDS or column in BOOLEAN_FIELDS or column in CSV_EXTRA_COLUMNS:
                 cell = unescape_cell(cell)
                 record[column] = _split_list(cell) if column in LIST_FIELDS else cell
         rows.append(_row_from_record(line, record))

@@ -37,6 +37,8 @@ class KnownStories:
         self.by_source: dict[tuple[str, str], str] = {}
         self.by_url: dict[str, list[tuple[str, str, str]]] = defaultdict(list)
         self.slugs: set[str] = set()
+        # (story id, {field: value}, the record's result) for STORY_LINK_FIELDS, set at the end.
+        self.pending_links: list = []
         for source, source_id, slug, url in stories.source_keys():
             self.slugs.add(slug)
             if source_id:
@@ -115,9 +117,13 @@ def _vocabulary(actor, fields: dict, row: Row) -> None:
         tags = []
         areas = [a if isinstance(a, str) else a.get("slug", "") for a in fields.pop("action_areas", None) or []]
         fields["suggested_areas"] = list(fields.get("suggested_areas") or []) + areas
-        for field in ("featured", "related"):
+        for field in ("featured", "related", "contact_hidden"):
             if fields.pop(field, None):
                 row.warnings.append(f"{field} left out: only curators set it")
+        level = fields.pop("evidence_level", None)
+        if level not in (None, "", "0", 0) and fields.get("proposed_evidence_level") in (None, ""):
+            fields["proposed_evidence_level"] = level
+            row.warnings.append("evidence_level kept as the proposed level: curators set the level")
     fields.pop("tags", None)
     if tags:
         fields["tags"] = tags
@@ -179,6 +185,7 @@ def import_rows(actor, rows: list[Row], fmt: str, *, status: str = "submitted", 
         if not dry_run and app is not None and done % BATCH_SIZE == 0:
             database.commit(app)
             _open_transaction()
+    _link_stories(actor, known.pending_links)
     if dry_run:
         database.rollback()
     elif app is not None:
@@ -200,10 +207,13 @@ def _import_row(actor, row: Row, fmt: str, status: str, known: KnownStories, rep
         if duplicate:
             report.skipped(row, title, "already in kb", duplicate)
             return
+        links = {field: fields.pop(field) for field in STORY_LINK_FIELDS if fields.get(field)}
         with db.session.begin_nested():
             story = save(actor, fields, status, fmt)
         known.add(fields, story.slug)
         report.imported(row, story.title, story.slug)
+        if links:
+            known.pending_links.append((story.id, links, report.rows[-1]))
     except DomainError as exc:
         _after_rollback()
         report.failed(row, title, _reason(exc))
@@ -211,6 +221,37 @@ def _import_row(actor, row: Row, fmt: str, status: str, known: KnownStories, rep
         _after_rollback()
         log.warning("Import row at %s could not be saved: %s", row.where, exc)
         report.failed(row, title, "the database refused the record (a value may be too long)")
+
+
+# Fields that name other stories by slug: set once every record is in, so a
+# record may name a story further down the file.
+STORY_LINK_FIELDS = ("adapted_from", "adoptions")
+
+
+def _link_stories(actor, pending: list) -> None:
+    """Set each imported story's "adapted from" and adoptions; a story named that kb
+    does not hold is left out with a warning on the record."""
+    for story_id, links, result in pending:
+        story = stories.get_story_by_id(actor, story_id)
+        known = stories.existing_slugs(_linked_slugs(links))
+        if links.get("adapted_from") and links["adapted_from"] not in known:
+            result.warnings.append(f"adapted_from left out: there is no story “{links.pop('adapted_from')}”")
+        for item in links.get("adoptions") or []:
+            if isinstance(item, dict) and item.get("story") and item["story"] not in known:
+                result.warnings.append(f"the link of an adoption to “{item['story']}” was left out: no such story")
+                item["story"] = ""
+        try:
+            with db.session.begin_nested():
+                stories.update_story(actor, story, links, reason="Imported: adoptions and origin")
+        except DomainError as exc:
+            _after_rollback()
+            result.warnings.append(f"adoptions and origin left out: {_reason(exc)}")
+
+
+def _linked_slugs(links: dict) -> list[str]:
+    slugs = [links.get("adapted_from") or ""]
+    slugs += [str(item.get("story") or "") for item in links.get("adoptions") or [] if isinstance(item, dict)]
+    return [slug for slug in slugs if slug]
 
 
 def _after_rollback() -> None:

@@ -2,9 +2,12 @@
 from kb.models.audit import AuditEvent, IndexChange, Revision
 from kb.models.mail import FREQUENCIES, AlertDelivery, OutboxMessage, SavedSearch, SiteSetting
 from kb.models.story import (
+    EVIDENCE_LEVELS,
     KINDS,
+    SECTIONS,
     STAGES,
     STATUSES,
+    Adoption,
     Attachment,
     Link,
     Story,
@@ -16,8 +19,8 @@ from kb.models.taxonomy import ActionArea, Organisation, Person, Tag, TagAlias
 from kb.models.user import ROLES, ApiToken, User
 
 __all__ = [
-    "KINDS", "STAGES", "STATUSES", "ROLES",
-    "ActionArea", "AreaSuggestion", "SuggestionDecline", "TagSuggestion", "AlertDelivery", "ApiToken", "FREQUENCIES", "OutboxMessage", "SavedSearch", "SiteSetting", "Attachment", "AuditEvent", "IndexChange", "Link",
+    "EVIDENCE_LEVELS", "KINDS", "SECTIONS", "STAGES", "STATUSES", "ROLES",
+    "ActionArea", "Adoption", "AreaSuggestion", "SuggestionDecline", "TagSuggestion", "AlertDelivery", "ApiToken", "FREQUENCIES", "OutboxMessage", "SavedSearch", "SiteSetting", "Attachment", "AuditEvent", "IndexChange", "Link",
     "Organisation", "Person", "Revision", "Story", "StoryActionArea", "StoryTag",
     "Tag", "TagAlias", "User",
 ]

@@ -27,6 +27,26 @@ STATUSES = {
     "rejected": "Rejected",
     "withdrawn": "Withdrawn",
 }
+# The sections of a case record, in reading order: field -> (heading, hint for the form).
+SECTIONS = {
+    "challenge": ("The challenge", "The problem: who had it, how big it was, why it mattered."),
+    "approach": ("What was done", "The idea and how it was put into practice: who did what, and when."),
+    "results": ("Results and evidence", "What changed, what was measured and found, and how sure you are."),
+    "costs": ("Costs", "What it took: money, people and time, to set up and to keep going."),
+    "lessons": ("Lessons", "What did not work, and what you would do differently."),
+    "replication": ("How to copy it", "What another organisation needs to do it: steps, documents, people to ask."),
+}
+# Nesta's Standards of Evidence, 0 to 5: level -> (short label, what it means).
+EVIDENCE_LEVELS = {
+    0: ("Not yet assessed", "No one has yet judged the evidence for this story."),
+    1: ("Level 1: described", "The story describes what was done and why it should work."),
+    2: ("Level 2: data shows a change", "Data shows a change after it was done."),
+    3: ("Level 3: shown to cause the change",
+        "A comparison or control group shows the change was caused by it."),
+    4: ("Level 4: independently confirmed", "One or more independent evaluations confirm it."),
+    5: ("Level 5: replicated at scale",
+        "It has been replicated at scale, with manuals or systems to keep it faithful to the original."),
+}
 STAGES = {
     "idea": "Idea",
     "pilot": "Pilot",
@@ -89,6 +109,26 @@ class StoryActionArea(db.Model):
     action_area: Mapped[ActionArea] = relationship(lazy="joined")
 
 
+class Adoption(db.Model):
+    """An organisation that took up the story's idea: when, with a note on how it
+    was adapted, and the adopter's own story if kb has one."""
+
+    __tablename__ = "adoptions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    story_id: Mapped[int] = mapped_column(ForeignKey("stories.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id", ondelete="CASCADE"), index=True)
+    year: Mapped[int | None] = mapped_column(Integer)
+    adopter_story_id: Mapped[int | None] = mapped_column(
+        ForeignKey("stories.id", ondelete="SET NULL"), index=True)
+    note: Mapped[str] = mapped_column(String(500), default="")
+
+    organisation: Mapped[Organisation] = relationship(lazy="joined")
+    story: Mapped["Story"] = relationship(foreign_keys=[story_id], back_populates="adoptions")
+    adopter_story: Mapped["Story | None"] = relationship(foreign_keys=[adopter_story_id])
+
+
 class Link(db.Model):
     """A URL the story points to: its source, a video, further reading. A
     reading list is a story made of links."""
@@ -145,7 +185,31 @@ class Story(Timestamps, db.Model):
     place: Mapped[str] = mapped_column(String(200), default="")
     sector: Mapped[str] = mapped_column(String(200), default="")
     stage: Mapped[str] = mapped_column(String(20), default="")
-    evidence: Mapped[str] = mapped_column(Text, default="")
+    # The case record's sections (see SECTIONS), each optional Markdown.
+    challenge: Mapped[str] = mapped_column(Text, default="")
+    approach: Mapped[str] = mapped_column(Text, default="")
+    results: Mapped[str] = mapped_column(Text, default="")
+    costs: Mapped[str] = mapped_column(Text, default="")
+    lessons: Mapped[str] = mapped_column(Text, default="")
+    replication: Mapped[str] = mapped_column(Text, default="")
+    # Set by curators; contributors propose a level with a reason.
+    evidence_level: Mapped[int] = mapped_column(Integer, default=0, index=True)
+    proposed_evidence_level: Mapped[int | None] = mapped_column(Integer)
+    evidence_level_reason: Mapped[str] = mapped_column(Text, default="")
+    # Whom to ask; shown only when the contributor confirms the contact agreed,
+    # and not when a curator hid it.
+    contact_name: Mapped[str] = mapped_column(String(200), default="")
+    contact_role: Mapped[str] = mapped_column(String(200), default="")
+    contact_organisation: Mapped[str] = mapped_column(String(200), default="")
+    contact_email: Mapped[str] = mapped_column(String(320), default="")
+    contact_url: Mapped[str] = mapped_column(String(2000), default="")
+    contact_agreed: Mapped[bool] = mapped_column(Boolean, default=False)
+    contact_hidden: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Where it happened, as data: ISO 3166-1 alpha-2, and in the UK an ONS GSS
+    # code from kb/reference (region and nation come from there). ``place`` stays for display.
+    country: Mapped[str] = mapped_column(String(2), default="", index=True)
+    authority_code: Mapped[str] = mapped_column(String(9), default="", index=True)
+    adapted_from_id: Mapped[int | None] = mapped_column(ForeignKey("stories.id", ondelete="SET NULL"), index=True)
     featured: Mapped[bool] = mapped_column(Boolean, default=False)
     submitted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
     # The curator's latest note to the contributor (changes requested, rejection reason).
@@ -189,6 +253,11 @@ class Story(Timestamps, db.Model):
         cascade="all, delete-orphan",
     )
     tags: Mapped[list[Tag]] = relationship(secondary=story_tags, order_by=Tag.name)
+    adoptions: Mapped[list[Adoption]] = relationship(
+        foreign_keys=[Adoption.story_id], back_populates="story", order_by=Adoption.position,
+        collection_class=ordering_list("position"), cascade="all, delete-orphan",
+    )
+    adapted_from: Mapped["Story | None"] = relationship(remote_side=lambda: Story.id)
     related: Mapped[list["Story"]] = relationship(
         secondary=story_related,
         primaryjoin=lambda: Story.id == story_related.c.story_id,
@@ -211,6 +280,25 @@ class Story(Timestamps, db.Model):
     @property
     def stage_label(self) -> str:
         return STAGES.get(self.stage, self.stage)
+
+    @property
+    def evidence_level_label(self) -> str:
+        return EVIDENCE_LEVELS.get(self.evidence_level or 0, EVIDENCE_LEVELS[0])[0]
+
+    @property
+    def sections(self) -> list[tuple[str, str, str]]:
+        """(field, heading, text) of each section that has text, in reading order."""
+        return [(name, heading, getattr(self, name)) for name, (heading, _) in SECTIONS.items()
+                if getattr(self, name)]
+
+    @property
+    def has_contact(self) -> bool:
+        return bool(self.contact_name and (self.contact_email or self.contact_url))
+
+    @property
+    def contact_shown(self) -> bool:
+        """Whether readers see the contact: confirmed as agreed, not hidden by a curator."""
+        return self.has_contact and self.contact_agreed and not self.contact_hidden
 
     @property
     def is_published(self) -> bool:

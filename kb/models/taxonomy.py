@@ -79,6 +79,9 @@ class Organisation(Timestamps, db.Model):
     slug: Mapped[str] = mapped_column(String(220), unique=True)
     description: Mapped[str] = mapped_column(Text, default="")
     url: Mapped[str] = mapped_column(String(2000), default="")
+    # The ONS code of the local authority it belongs to (kb/reference), the
+    # place of its stories that name none.
+    home_authority_code: Mapped[str] = mapped_column(String(9), default="")
 
     def __repr__(self) -> str:
         return f"<Organisation {self.slug}>"

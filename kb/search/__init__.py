@@ -33,14 +33,16 @@ from __future__ import annotations
 
 import logging
 import re
+from collections import Counter
 from dataclasses import dataclass, field
 from math import ceil
 
 from sqlalchemy import func, select
 from whoosh import query as wq
 
+from kb import reference
 from kb.extensions import db
-from kb.models import KINDS, STAGES, ActionArea, Organisation, Story, Tag
+from kb.models import EVIDENCE_LEVELS, KINDS, SECTIONS, STAGES, ActionArea, Organisation, Story, Tag
 from kb.models.story import StoryOrganisation
 from kb.search import facets, query, rank
 from kb.search.budget import MESSAGE as BUDGET_MESSAGE
@@ -50,7 +52,7 @@ from kb.search.sync import Drift, home, log_exists, rebuild, sync, sync_if_behin
 
 log = logging.getLogger(__name__)
 
-SORTS = ("relevance", "newest")
+SORTS = ("relevance", "newest", "evidence")
 FILTERS = tuple(facets.FACETS)
 UNFILED = facets.UNFILED
 MAX_PER_PAGE = 100
@@ -81,6 +83,7 @@ class FacetValue:
     label: str
     count: int
     selected: bool = False
+    depth: int = 0  # in the place facet: 0 country, 1 nation or region, 2 authority
 
 
 @dataclass
@@ -132,6 +135,9 @@ def _index_filters(filters: dict) -> dict:
     for name, values in filters.items():
         if name == "year":
             out[name] = [int(v) if v.isdigit() else v for v in values]
+        elif name in facets.AT_LEAST:
+            # A level that is no level filters out nothing (0 is everything).
+            out[name] = [int(v) if v.isdigit() and int(v) in EVIDENCE_LEVELS else 0 for v in values]
         elif name == "tag":
             out[name] = [_tag_slug(v) for v in values]
         else:
@@ -180,6 +186,8 @@ def search_stories(q="", filters=None, sort="relevance", page=1, per_page=20,
         counts = view.counts(matched)
         results.facets = _facets(counts, filters, full_facet)
         results.facet_sizes = {name: len(counter) for name, counter in counts.items()}
+        for name in ("evidence", "place"):  # shown whole (levels; the place tree)
+            results.facet_sizes[name] = len(results.facets.get(name, ()))
         start = (page - 1) * per_page
         if start < len(matched):
             if collapse:
@@ -251,6 +259,8 @@ def _tree_docs(s, node, universe: set, budget: Budget) -> set:
 
 def _ordered(s, view, parsed, matched: set, sort: str, start: int, per_page: int, budget: Budget) -> list[Hit]:
     words = parsed.words if parsed.words is not None else parsed.rank_words
+    if sort == "evidence":
+        return [Hit(view.story_id(d), None) for d in view.strongest(matched, start + per_page)[start:]]
     ranked = []
     if not parsed.is_empty and sort != "newest" and words:
         try:
@@ -312,24 +322,33 @@ def _normal(text: str) -> str:
 
 
 def _add_snippets(hits: list[Hit], terms: set[str]) -> None:
+    sections = [getattr(Story, name) for name in SECTIONS]
     rows = db.session.execute(
-        select(Story.id, Story.summary, Story.body, Story.evidence).where(Story.id.in_([h.story_id for h in hits]))
+        select(Story.id, Story.summary, Story.body, *sections).where(Story.id.in_([h.story_id for h in hits]))
     ).all()
     texts = {row.id: row for row in rows}
     for hit in hits:
         row = texts.get(hit.story_id)
         if row is not None:
-            hit.snippet = query.snippet(terms, row.summary, row.body, row.evidence)
+            hit.snippet = query.snippet(terms, *row[1:])
 
 
 def _facets(counts: dict, filters: dict, full_facet=None) -> dict[str, list[FacetValue]]:
     out = {}
     for name, counter in counts.items():
         selected = set(filters.get(name, ()))
+        if name == "place":
+            out[name] = _place_facet(counter, selected)
+            continue
         limit = None if name == full_facet else FACET_LIMIT
         top = [value for value, _ in counter.most_common(limit)]
         if name == "year":
             top = sorted(top, reverse=True)
+        if name == "evidence":
+            # Each level counts the stories at it or above, as its filter keeps them.
+            counter = Counter({level: sum(n for value, n in counter.items() if value >= level)
+                               for level in EVIDENCE_LEVELS if level})
+            top = [level for level in sorted(counter, reverse=True) if counter[level]]
         labels = _labels(name, top)
         out[name] = [
             FacetValue(str(value), labels.get(value, str(value)), counter[value], str(value) in selected)
@@ -338,9 +357,37 @@ def _facets(counts: dict, filters: dict, full_facet=None) -> dict[str, list[Face
     return out
 
 
+def _place_facet(counter, selected: set) -> list[FacetValue]:
+    """Countries; under the UK, once a place is chosen or the UK is the only country,
+    its regions (England) and nations; under a chosen one of those, its authorities."""
+    authorities = reference.authorities()
+    areas = {item.area for item in authorities.values()}
+    chosen_areas = selected | {authorities[key].area for key in selected if key in authorities}
+
+    def value(key, depth: int) -> FacetValue:
+        label = authorities[key].name if key in authorities else reference.country_name(key) if depth == 0 else key
+        return FacetValue(key, label, counter[key], key in selected, depth)
+
+    countries = [key for key, _ in counter.most_common() if reference.is_country(key)][:FACET_LIMIT]
+    out = []
+    for country in countries:
+        out.append(value(country, 0))
+        if country != reference.UK or not (selected or len(countries) == 1):
+            continue
+        for area in sorted(key for key in counter if key in areas):
+            out.append(value(area, 1))
+            if area in chosen_areas:
+                children = sorted((key for key in counter if key in authorities and authorities[key].area == area),
+                                  key=lambda key: authorities[key].name)
+                out.extend(value(key, 2) for key in children)
+    return out
+
+
 def _labels(name: str, values: list) -> dict:
     if not values:
         return {}
+    if name == "evidence":
+        return {v: f"Level {v} or above" if v < max(EVIDENCE_LEVELS) else f"Level {v}" for v in values}
     if name == "kind":
         return {v: KINDS.get(v, v) for v in values}
     if name == "stage":

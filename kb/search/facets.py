@@ -18,11 +18,14 @@ from operator import itemgetter
 from kb.search.postings import leaves, term_docs  # noqa: F401 (term_docs: part of this module's API)
 from kb.search.schema import Meta
 
-STORY_ID, STATUS, KIND, STAGE, YEAR, DAY, AREAS, TAGS, ORGS = range(9)
+STORY_ID, STATUS, KIND, STAGE, YEAR, DAY, AREAS, TAGS, ORGS, LEVEL, PLACES = range(11)
 # Facet name (the URL parameter) -> position in Meta, and whether it holds several values.
 FACETS = {"area": (AREAS, True), "kind": (KIND, False), "tag": (TAGS, True),
-          "org": (ORGS, True), "year": (YEAR, False), "stage": (STAGE, False)}
-assert Meta._fields[AREAS] == "areas" and Meta._fields[ORGS] == "orgs"
+          "org": (ORGS, True), "year": (YEAR, False), "stage": (STAGE, False),
+          "evidence": (LEVEL, False), "place": (PLACES, True)}
+# Filters that keep stories at this value or above ("evidence=3" keeps levels 3 to 5).
+AT_LEAST = {"evidence"}
+assert Meta._fields[AREAS] == "areas" and Meta._fields[ORGS] == "orgs" and Meta._fields[PLACES] == "places"
 # The area facet's value (and filter) for stories filed under no area.
 UNFILED = "unfiled"
 
@@ -85,9 +88,22 @@ class View:
             result |= self.docs_where(STATUS, status, False)
         for name, values in filters.items():
             position, many = FACETS[name]
+            if name in AT_LEAST:
+                result &= self.docs_at_least(position, max(values))
+                continue
             for value in values:
                 result &= self.docs_where(position, value, many)
         return result
+
+    def docs_at_least(self, position: int, value) -> frozenset:
+        """Live documents whose value at ``position`` is ``value`` or more."""
+        key = (position, ">=", value)
+        found = self._sets.get(key)
+        if found is None:
+            metas = self.metas
+            found = frozenset(d for d in self.live if (metas[d][position] or 0) >= value)
+            self._sets[key] = found
+        return found
 
     def counts(self, docs) -> dict[str, Counter]:
         """For each facet, how many of ``docs`` have each value."""
@@ -104,6 +120,11 @@ class View:
         if unfiled:
             out["area"][UNFILED] = unfiled
         return out
+
+    def strongest(self, docs, limit: int) -> list[int]:
+        """The ``limit`` of ``docs`` with the highest evidence level (newest first within a level)."""
+        metas = self.metas
+        return heapq.nlargest(limit, docs, key=lambda d: (metas[d][LEVEL], metas[d][DAY], metas[d][STORY_ID]))
 
     def newest(self, docs, limit: int) -> list[int]:
         """The ``limit`` newest of ``docs`` (undated last, then newest id first)."""

@@ -19,8 +19,9 @@ from whoosh import columns, fields
 from whoosh.analysis import StandardAnalyzer, StemmingAnalyzer
 from whoosh.lang.stopwords import stoplists
 
+from kb import reference
 from kb.extensions import db
-from kb.models import Story, Tag
+from kb.models import SECTIONS, Story, Tag
 
 META_ID = "__meta__"
 
@@ -44,11 +45,16 @@ FIELD_ALIASES = {
     "stage": "stage",
     "year": "year",
     "status": "status",
+    # The case record's sections (``results:measured``); "evidence" was the old name of results.
+    **{name: name for name in SECTIONS},
+    "evidence": "results",
 }
 
 # Per-document values for filters, facets and sorting, in the ``meta`` column.
 # ``digest`` fingerprints the text, so that ``verify`` sees any stale document.
-Meta = namedtuple("Meta", "story_id status kind stage year day areas tags orgs digest")
+# ``level`` is the evidence level (0-5); ``places`` the country code, then in the UK
+# the nation, the region (England) and the authority's code, as far as known.
+Meta = namedtuple("Meta", "story_id status kind stage year day areas tags orgs level places digest")
 
 
 def build_schema() -> fields.Schema:
@@ -61,6 +67,7 @@ def build_schema() -> fields.Schema:
         tags=fields.TEXT(analyzer=STEMMED, phrase=True),
         orgs=fields.TEXT(analyzer=STEMMED, phrase=True),
         areas=fields.TEXT(analyzer=STEMMED, phrase=True),
+        **{name: fields.TEXT(analyzer=STEMMED, phrase=True) for name in SECTIONS},
         words=fields.TEXT(analyzer=WORDS, phrase=False, spelling=True),
         kind=fields.ID,
         status=fields.ID,
@@ -106,9 +113,22 @@ def load_stories(ids) -> list[Story]:
             selectinload(Story.links),
             selectinload(Story.attachments),
             selectinload(Story.tags).selectinload(Tag.merged_into),
+            selectinload(Story.adoptions),
         )
     )
     return list(db.session.scalars(query))
+
+
+def places(story: Story) -> tuple[str, ...]:
+    """Where the story happened, broadest first: its country, then in the UK its nation,
+    region and authority. A story with no authority takes its first organisation's home one."""
+    code = story.authority_code or next(
+        (link.organisation.home_authority_code for link in story.organisation_links
+         if link.organisation.home_authority_code), "")
+    found = reference.authority(code)
+    if found is None:
+        return (story.country,) if story.country else ()
+    return tuple(dict.fromkeys(value for value in (reference.UK, found.nation, found.region, found.code) if value))
 
 
 def document(story: Story, names: dict[int, list[str]]) -> dict:
@@ -123,7 +143,8 @@ def document(story: Story, names: dict[int, list[str]]) -> dict:
     content = "\n".join(
         part
         for part in (
-            story.title, story.summary, story.body, story.evidence, tag_text, org_text, people,
+            story.title, story.summary, story.body, *(getattr(story, name) for name in SECTIONS),
+            tag_text, org_text, people,
             story.place, story.sector, area_text,
             *(f"{link.title}" for link in story.links),
             *(attachment.text or "" for attachment in story.attachments),
@@ -141,6 +162,7 @@ def document(story: Story, names: dict[int, list[str]]) -> dict:
         "tags": tag_text,
         "orgs": org_text,
         "areas": area_text,
+        **{name: getattr(story, name) or "" for name in SECTIONS},
         "words": words,
         "kind": story.kind or "none",
         "status": story.status,
@@ -152,6 +174,8 @@ def document(story: Story, names: dict[int, list[str]]) -> dict:
             tuple(area.slug for area in areas),
             tuple(dict.fromkeys(tag.slug for tag in tags)),
             tuple(org.slug for org in orgs),
+            story.evidence_level or 0,
+            places(story),
             digest,
         )),
     }

@@ -20,7 +20,7 @@ from kb.extensions import db
 from kb.models import IndexChange, Story
 from kb.search import facets
 from kb.search.index import IndexHome, read_watermark, searcher, writer
-from kb.search.schema import META_ID, document, load_stories, meta_document, tag_names
+from kb.search.schema import META_ID, build_schema, document, load_stories, meta_document, tag_names
 
 log = logging.getLogger(__name__)
 BATCH = 500
@@ -54,7 +54,7 @@ def sync(app) -> int:
     :raise IndexBusy: if another process held the write lock for INDEX_WRITE_TIMEOUT seconds.
     """
     index_home = home(app)
-    if not index_home.exists():
+    if not index_home.exists() or is_outdated(index_home):
         return rebuild(app)
     applied = 0
     while True:
@@ -65,6 +65,16 @@ def sync(app) -> int:
         if not count:
             return applied
         applied += count
+
+
+def is_outdated(index_home: IndexHome) -> bool:
+    """Whether the live index was built with fewer fields than this version of kb
+    indexes (an upgrade that adds fields needs a rebuild, done by the next sync)."""
+    with searcher(index_home) as s:
+        return s is not None and not _FIELDS <= set(s.schema.names())
+
+
+_FIELDS = frozenset(build_schema().names())
 
 
 def _apply_batch(app, index_home: IndexHome) -> int:
@@ -111,7 +121,7 @@ def sync_quietly(app) -> int:
 def sync_if_behind(app) -> None:
     """Sync before answering a search if the log has moved past this node's index."""
     current = watermark(app)
-    if current is None or latest_change() > current:
+    if current is None or latest_change() > current or is_outdated(home(app)):
         sync_quietly(app)
 
 

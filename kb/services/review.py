@@ -326,7 +326,7 @@ def _load_for_snapshot(ids) -> list[Story]:
         selectinload(Story.person_links).joinedload(StoryPerson.person),
         selectinload(Story.area_links).joinedload(StoryActionArea.action_area),
         selectinload(Story.links), selectinload(Story.attachments), selectinload(Story.tags),
-        selectinload(Story.related),
+        selectinload(Story.related), selectinload(Story.adoptions), selectinload(Story.adapted_from),
     )
     return list(db.session.scalars(query))
 

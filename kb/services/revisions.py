@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from kb import policy
 from kb.errors import NotFound
 from kb.extensions import db
-from kb.models import Attachment, Revision, Story
+from kb.models import SECTIONS, Attachment, Revision, Story
 from kb.services.taxonomy import make_slug
 
 
@@ -29,7 +29,25 @@ def snapshot(story: Story) -> dict:
         "place": story.place or "",
         "sector": story.sector or "",
         "stage": story.stage or "",
-        "evidence": story.evidence or "",
+        **{name: getattr(story, name) or "" for name in SECTIONS},
+        "evidence_level": story.evidence_level or 0,
+        "proposed_evidence_level": story.proposed_evidence_level,
+        "evidence_level_reason": story.evidence_level_reason or "",
+        "contact_name": story.contact_name or "",
+        "contact_role": story.contact_role or "",
+        "contact_organisation": story.contact_organisation or "",
+        "contact_email": story.contact_email or "",
+        "contact_url": story.contact_url or "",
+        "contact_agreed": bool(story.contact_agreed),
+        "contact_hidden": bool(story.contact_hidden),
+        "country": story.country or "",
+        "authority_code": story.authority_code or "",
+        "adapted_from": story.adapted_from.slug if story.adapted_from else "",
+        "adoptions": [
+            {"organisation": item.organisation.name, "year": item.year,
+             "story": item.adopter_story.slug if item.adopter_story else "", "note": item.note or ""}
+            for item in story.adoptions
+        ],
         "links": [
             {"url": link.url, "title": link.title, "rel": link.rel, "tags": list(link.tags or [])}
             for link in story.links
@@ -97,7 +115,21 @@ FIELD_LABELS = {
     "place": "Place",
     "sector": "Sector",
     "stage": "Stage",
-    "evidence": "Evidence",
+    **{name: heading for name, (heading, _) in SECTIONS.items()},
+    "evidence_level": "Evidence level",
+    "proposed_evidence_level": "Proposed evidence level",
+    "evidence_level_reason": "Reason for the proposed level",
+    "contact_name": "Contact's name",
+    "contact_role": "Contact's role",
+    "contact_organisation": "Contact's organisation",
+    "contact_email": "Contact's email address",
+    "contact_url": "Contact's web address",
+    "contact_agreed": "Contact agreed to be named",
+    "contact_hidden": "Contact hidden by a curator",
+    "country": "Country",
+    "authority_code": "Local authority",
+    "adapted_from": "Adapted from",
+    "adoptions": "Taken up by",
     "links": "Links",
     "attachments": "Documents",
     "action_areas": "Action areas",
@@ -107,14 +139,17 @@ FIELD_LABELS = {
     "suggested_tags": "Suggested tags",
     "suggested_areas": "Suggested action areas",
 }
-LONG_TEXT_FIELDS = ("summary", "body", "evidence")
+LONG_TEXT_FIELDS = ("summary", "body", *SECTIONS, "evidence_level_reason", "evidence")
 # Fields whose order means nothing: compared as sets of things, each known by
 # its identity (a name's slug, an area's slug), so a reordering is no change.
 SET_FIELDS = ("organisations", "people", "tags", "action_areas", "suggested_tags", "suggested_areas", "related")
 RESTORABLE_FIELDS = (
     "title", "kind", "summary", "body", "published_on", "organisations", "people", "place", "sector",
-    "stage", "evidence", "links", "action_areas", "tags", "related", "featured", "suggested_tags",
-    "suggested_areas",
+    "stage", *SECTIONS, "links", "action_areas", "tags", "related", "featured", "suggested_tags",
+    "suggested_areas", "evidence_level", "proposed_evidence_level", "evidence_level_reason", "contact_name",
+    "contact_role", "contact_organisation", "contact_email", "contact_url", "contact_agreed", "contact_hidden",
+    "country", "authority_code", "adapted_from", "adoptions",
+    "evidence",  # revisions saved before the sections
 )
 
 
@@ -143,6 +178,9 @@ def _item_text(field: str, item) -> str:
         return f"{item.get('title') or item.get('url')} <{item.get('url')}> ({item.get('rel', 'related')}){tags}"
     if field == "action_areas" and isinstance(item, dict):
         return f"{item.get('slug')}: {item['reason']}" if item.get("reason") else str(item.get("slug"))
+    if field == "adoptions" and isinstance(item, dict):
+        return " ".join(part for part in (item.get("organisation"), str(item.get("year") or ""),
+                                          item.get("story") and f"<{item['story']}>", item.get("note")) if part)
     if field == "attachments" and isinstance(item, dict):
         return f"{item.get('filename')} ({str(item.get('sha256', ''))[:12]})"
     return str(item)

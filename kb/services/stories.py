@@ -11,7 +11,8 @@ from sqlalchemy import select
 from kb import policy
 from kb.errors import Invalid, NotFound
 from kb.extensions import db
-from kb.models import KINDS, STAGES, Link, Story, StoryActionArea
+from kb import reference
+from kb.models import EVIDENCE_LEVELS, KINDS, SECTIONS, STAGES, Adoption, Link, Story, StoryActionArea
 from kb.models.base import utcnow
 from kb.models.story import LINK_RELS
 from kb.services import notifications, taxonomy
@@ -20,15 +21,27 @@ from kb.services.changes import record_index_change
 from kb.services.revisions import record_revision
 from kb.services.suggestions import refresh_story as refresh_suggestions
 
-TEXT_FIELDS = {"title": 300, "summary": 1000, "body": 200_000, "place": 200, "sector": 200, "evidence": 20_000}
+SECTION_LIMIT = 20_000
+CONTACT_FIELDS = {"contact_name": 200, "contact_role": 200, "contact_organisation": 200}
+TEXT_FIELDS = {"title": 300, "summary": 1000, "body": 200_000, "place": 200, "sector": 200,
+               **{name: SECTION_LIMIT for name in SECTIONS}, "evidence_level_reason": 2000, **CONTACT_FIELDS}
 LIST_FIELDS = ("organisations", "people", "tags", "suggested_tags", "suggested_areas", "related")
-CURATED_FIELDS = ("tags", "action_areas", "featured", "related")
+CURATED_FIELDS = ("tags", "action_areas", "featured", "related", "evidence_level", "contact_hidden")
+# Set as they come (after cleaning) on the story's own columns.
+PLAIN_FIELDS = (
+    "title", "kind", "summary", "body", "published_on", "place", "sector", "stage", *SECTIONS, "featured",
+    "suggested_tags", "suggested_areas", "source", "source_id", "evidence_level", "proposed_evidence_level",
+    "evidence_level_reason", *CONTACT_FIELDS, "contact_email", "contact_url", "contact_agreed",
+    "contact_hidden", "country", "authority_code",
+)
 EDITABLE_FIELDS = (
-    "title", "kind", "summary", "body", "published_on", "organisations", "people", "place",
-    "sector", "stage", "evidence", "links", "action_areas", "tags", "related", "featured",
-    "suggested_tags", "suggested_areas", "source", "source_id",
+    *PLAIN_FIELDS, "organisations", "people", "links", "action_areas", "tags", "related", "adoptions",
+    "adapted_from",
+    "evidence",  # the old name of ``results``, still read
 )
 MAX_LINKS = 500
+MAX_ADOPTIONS = 200
+EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s.]+(\.[^@\s.]+)+$")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
@@ -58,6 +71,11 @@ def own_stories(actor) -> list[Story]:
         return []
     query = select(Story).where(Story.submitted_by_id == actor.id).order_by(Story.updated_at.desc(), Story.id.desc())
     return list(db.session.scalars(query))
+
+
+def existing_slugs(slugs) -> set[str]:
+    """Which of ``slugs`` are the addresses of stories."""
+    return set(db.session.scalars(select(Story.slug).where(Story.slug.in_(list(slugs)))))
 
 
 def get_story_by_id(viewer, story_id: int) -> Story:
@@ -174,6 +192,8 @@ def clean_story_input(data: dict, *, complete: bool) -> dict:
     """
     errors: dict[str, str] = {}
     out: dict = {}
+    if "evidence" in data and "results" not in data:
+        data = {**data, "results": data["evidence"]}
     for field, limit in TEXT_FIELDS.items():
         if field in data:
             out[field] = _text(data[field])
@@ -206,6 +226,13 @@ def clean_story_input(data: dict, *, complete: bool) -> dict:
         out["suggested_areas"] = [slug for slug in out["suggested_areas"] if slug in known]
     if "featured" in data:
         out["featured"] = bool(data["featured"])
+    _evidence_level(data, out, errors)
+    _contact(data, out, errors)
+    _place(data, out, errors)
+    if "adoptions" in data:
+        out["adoptions"] = _adoptions(data["adoptions"], errors)
+    if "adapted_from" in data:
+        out["adapted_from"] = _text(data["adapted_from"])[:320]
     for field in ("source", "source_id"):
         if field in data:
             out[field] = _text(data[field])[:300]
@@ -214,6 +241,94 @@ def clean_story_input(data: dict, *, complete: bool) -> dict:
     if errors:
         raise Invalid("There is a problem with the story.", errors)
     return out
+
+
+def _level(value):
+    """A level 0-5 from a number or its text, None for nothing; ValueError otherwise."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool):
+        raise ValueError
+    level = int(str(value).strip())
+    if level not in EVIDENCE_LEVELS:
+        raise ValueError
+    return level
+
+
+def _evidence_level(data: dict, out: dict, errors: dict) -> None:
+    for field in ("evidence_level", "proposed_evidence_level"):
+        if field in data:
+            try:
+                out[field] = _level(data[field])
+            except (TypeError, ValueError):
+                errors[field] = "Choose an evidence level from 0 to 5."
+    if out.get("evidence_level", 0) is None:
+        out["evidence_level"] = 0
+
+
+def _contact(data: dict, out: dict, errors: dict) -> None:
+    if "contact_email" in data:
+        out["contact_email"] = _text(data["contact_email"])
+        if out["contact_email"] and (len(out["contact_email"]) > 320 or not EMAIL_PATTERN.match(out["contact_email"])):
+            errors["contact_email"] = "Enter an email address in the correct format, like name@example.org"
+    if "contact_url" in data:
+        out["contact_url"] = _text(data["contact_url"])
+        if out["contact_url"] and (len(out["contact_url"]) > 2000 or not is_web_url(out["contact_url"])):
+            errors["contact_url"] = "Enter a full web address, like https://www.example.org/contact"
+    for field in ("contact_agreed", "contact_hidden"):
+        if field in data:
+            out[field] = bool(data[field]) and str(data[field]).lower() not in ("0", "false", "no", "n")
+    if out.get("contact_agreed") and not out.get("contact_name", data.get("contact_name", "x")):
+        errors.setdefault("contact_name", "Enter the contact's name, or untick that they agreed to be named.")
+    if out.get("contact_agreed") and ("contact_email" in out or "contact_url" in out) \
+            and not (out.get("contact_email") or out.get("contact_url")):
+        errors.setdefault("contact_email", "Enter an email address or a web address for the contact.")
+
+
+def _place(data: dict, out: dict, errors: dict) -> None:
+    """Country and authority from codes or names; the authority decides the country."""
+    if "country" in data:
+        text = _text(data["country"])
+        out["country"] = reference.find_country(text)
+        if text and not out["country"]:
+            errors["country"] = "Choose a country from the list."
+    if "authority_code" in data:
+        text = _text(data["authority_code"])
+        found = reference.find_authority(text)
+        out["authority_code"] = found.code if found else ""
+        if text and not found:
+            errors["authority_code"] = "Enter the name or code of a UK local authority."
+        elif found:
+            if out.get("country", reference.UK) not in ("", reference.UK):
+                errors["authority_code"] = "A UK local authority can only go with the United Kingdom."
+            out["country"] = reference.UK
+
+
+def _adoptions(value, errors: dict) -> list[dict]:
+    """Adoptions from a list of objects: organisation (needed), year, story (a slug), note."""
+    adoptions = []
+    for n, item in enumerate(_items(value, "adoptions", errors), start=1):
+        organisation = taxonomy.clean_name(_text(item.get("organisation")))[:200]
+        year, story_slug, note = item.get("year"), _text(item.get("story"))[:320], _text(item.get("note"))[:500]
+        if not (organisation or year or story_slug or note):
+            continue
+        if not organisation:
+            errors.setdefault("adoptions", f"Adoption {n}: enter the organisation that took the idea up.")
+            continue
+        if year in (None, ""):
+            year = None
+        else:
+            try:
+                year = int(str(year).strip())
+            except ValueError:
+                year = 0
+            if not 1900 <= year <= date.today().year + 1:
+                errors.setdefault("adoptions", f"Adoption {n}: the year must be a year like 2019.")
+                continue
+        adoptions.append({"organisation": organisation, "year": year, "story": story_slug, "note": note})
+    if len(adoptions) > MAX_ADOPTIONS:
+        errors["adoptions"] = f"A story can record at most {MAX_ADOPTIONS} adoptions."
+    return adoptions
 
 
 def _check_complete(fields: dict, errors: dict) -> None:
@@ -230,10 +345,12 @@ def _check_complete(fields: dict, errors: dict) -> None:
 def _apply(actor, story: Story, fields: dict) -> None:
     if any(field in fields for field in CURATED_FIELDS):
         policy.require(policy.can_curate_story(actor, story), "Only curators can set tags, action areas and features.")
-    for field in ("title", "kind", "summary", "body", "published_on", "place", "sector", "stage",
-                  "evidence", "featured", "suggested_tags", "suggested_areas", "source", "source_id"):
+    for field in PLAIN_FIELDS:
         if field in fields:
             setattr(story, field, fields[field])
+    if not (story.country or story.authority_code) and story.place:
+        # The free text says where, as far as a known country or authority name goes.
+        story.country, story.authority_code = reference.place_from_text(story.place)
     if "title" in fields and story.status != "published" and story.slug != taxonomy.make_slug(fields["title"]):
         # A published story's address is stable; a draft's follows its title.
         story.slug = taxonomy.unique_slug(Story, fields["title"], exclude_id=story.id)
@@ -259,6 +376,25 @@ def _apply(actor, story: Story, fields: dict) -> None:
     if "related" in fields:
         related = db.session.scalars(select(Story).where(Story.slug.in_(fields["related"]))).all()
         story.related = [s for s in related if s.id != story.id]
+    if "adapted_from" in fields:
+        story.adapted_from = _story_by_slug(fields["adapted_from"], story, "adapted_from")
+    if "adoptions" in fields:
+        story.adoptions = [
+            Adoption(organisation=taxonomy.find_or_create_organisation(item["organisation"]), year=item["year"],
+                     adopter_story=_story_by_slug(item["story"], story, "adoptions"), note=item["note"])
+            for item in fields["adoptions"]
+        ]
+
+
+def _story_by_slug(slug: str, story: Story, field: str) -> Story | None:
+    """The other story at ``slug`` (None for no slug); Invalid if there is none, or it is this one."""
+    if not slug:
+        return None
+    other = db.session.scalar(select(Story).where(Story.slug == slug))
+    if other is None or other.id == story.id:
+        message = f"There is no other story at “{slug}”."
+        raise Invalid("There is a problem with the story.", {field: message})
+    return other
 
 
 def create_story(actor, data: dict, *, reason: str = "Created") -> Story:

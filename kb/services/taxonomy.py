@@ -2,13 +2,17 @@
 people, action areas."""
 from __future__ import annotations
 
+import re
+
 from slugify import slugify
 from sqlalchemy import select
 
-from kb import policy
-from kb.errors import NotFound
+from kb import policy, reference
+from kb.errors import Invalid, NotFound
 from kb.extensions import db
 from kb.models import ActionArea, Organisation, Person, Tag
+from kb.models.story import StoryOrganisation
+from kb.services.changes import record_index_change
 
 
 def make_slug(text: str, max_length: int = 80) -> str:
@@ -84,8 +88,36 @@ def _find_or_create_named(model, name: str):
     return item
 
 
+_COUNCIL_WORDS = re.compile(r"\b(council|borough|city of|county)\b", re.IGNORECASE)
+
+
 def find_or_create_organisation(name: str) -> Organisation:
-    return _find_or_create_named(Organisation, name)
+    """The organisation of this name; a council's home authority is filled in from its name."""
+    organisation = _find_or_create_named(Organisation, name)
+    if not organisation.home_authority_code and _COUNCIL_WORDS.search(organisation.name):
+        found = reference.find_authority(organisation.name)
+        organisation.home_authority_code = found.code if found else ""
+    return organisation
+
+
+def set_home_authority(actor, organisation: Organisation, value: str) -> Organisation:
+    """Set the local authority an organisation belongs to (a name or ONS code; empty for none).
+
+    :raise Invalid: if ``value`` names no UK local authority.
+    """
+    policy.require(policy.can_edit_organisation(actor, organisation), "Only curators can change organisations.")
+    text = str(value or "").strip()
+    found = reference.find_authority(text)
+    if text and not found:
+        raise Invalid("There is a problem with the organisation.",
+                      {"home_authority_code": "Enter the name or code of a UK local authority."})
+    organisation.home_authority_code = found.code if found else ""
+    db.session.flush()
+    ids = db.session.scalars(select(StoryOrganisation.story_id).where(
+        StoryOrganisation.organisation_id == organisation.id))
+    for story_id in ids:
+        record_index_change(story_id)
+    return organisation
 
 
 def find_or_create_person(name: str) -> Person:

@@ -14,10 +14,10 @@ from datetime import datetime, timezone
 from flask import Blueprint, current_app, g, jsonify, request, url_for
 from jsonschema import Draft202012Validator
 
-from kb import policy
+from kb import policy, reference
 from kb.errors import DomainError, Invalid, NotFound
 from kb.extensions import csrf, login_manager
-from kb.models import Organisation
+from kb.models import SECTIONS, Organisation
 from kb.services import catalogue, filing, listing, stories, taxonomy, tokens
 from kb.services.revisions import snapshot
 from kb.web import openapi
@@ -188,8 +188,12 @@ def story_summary(story) -> dict:
     }
 
 
-SNAPSHOT_FIELDS = ("body", "people", "place", "sector", "stage", "evidence", "links", "featured",
-                   "suggested_tags", "suggested_areas")
+CONTACT_FIELDS = ("contact_name", "contact_role", "contact_organisation", "contact_email", "contact_url",
+                  "contact_agreed", "contact_hidden")
+SNAPSHOT_FIELDS = ("body", "people", "place", "sector", "stage", *SECTIONS, "evidence_level",
+                   "proposed_evidence_level", "evidence_level_reason", *CONTACT_FIELDS, "country",
+                   "authority_code", "adapted_from", "adoptions", "links", "featured", "suggested_tags",
+                   "suggested_areas")
 
 
 def story_detail_body(story) -> dict:
@@ -198,6 +202,11 @@ def story_detail_body(story) -> dict:
     body = story_summary(story)
     fields = snapshot(story)
     body.update({key: fields[key] for key in SNAPSHOT_FIELDS})
+    if not policy.can_see_contact(actor, story):
+        # Readers do not learn a contact who did not agree, or whom a curator hid.
+        body.update({key: "" for key in CONTACT_FIELDS[:5]}, contact_agreed=False, contact_hidden=False)
+    found = reference.authority(story.authority_code)
+    body["region"], body["nation"] = (found.region, found.nation) if found else ("", "")
     body.update({
         "attachments": [
             {"filename": item.filename, "content_type": item.content_type, "size": item.size,
@@ -287,7 +296,8 @@ def search_results():
         "pages": found.pages, "sort": found.sort, "message": found.message, "suggestion": found.suggestion,
         "results": [{**story_summary(story), "score": hit.score, "highlight": str(hit.snippet or "")}
                     for story, hit in search.load_hits(found)],
-        "facets": {name: [{"value": f.value, "label": f.label, "count": f.count, "selected": f.selected}
+        "facets": {name: [{"value": f.value, "label": f.label, "count": f.count, "selected": f.selected,
+                           "depth": f.depth}
                           for f in values] for name, values in found.facets.items()},
     })
 

@@ -26,7 +26,7 @@ from kb.web.hooks import actor, login_required
 bp = Blueprint("contribute", __name__)
 
 FORM_ENDPOINTS = ("contribute.new_story", "contribute.edit_story")
-ACTIONS = ("save", "preview", "submit", "add_organisations", "add_people", "add_links")
+ACTIONS = ("save", "preview", "submit", "add_organisations", "add_people", "add_links", "add_adoptions")
 SIGNED_OUT = "You have been signed out, so your story has not been saved yet. Sign in below and it will be saved."
 STALE = "Your story has not been saved yet because the page had been open too long. Check it, then save it again."
 NAMES_LIMIT = 2000

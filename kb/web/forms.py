@@ -40,7 +40,8 @@ from wtforms.fields import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, EqualTo, Length, Regexp, ValidationError
 
-from kb.models import KINDS, STAGES
+from kb import reference
+from kb.models import EVIDENCE_LEVELS, KINDS, SECTIONS, STAGES
 from kb.models.story import LINK_RELS
 from kb.services import stories as story_service
 from kb.services.alerts import FREQUENCY_LABELS
@@ -126,6 +127,46 @@ class LinkForm(Form):
         return not (self.url.data or self.title.data)
 
 
+class AdoptionForm(Form):
+    """One organisation that took the idea up."""
+
+    organisation = StringField("Organisation", filters=[strip], widget=GovTextInput(),
+                               validators=[Length(max=200, message="The organisation must be 200 characters or fewer")])
+    year = StringField("Year", filters=[strip], widget=GovTextInput(),
+                       validators=[Regexp(r"^(\d{4})?$", message="Enter the year as four digits, like 2019")])
+    story = StringField("Their own story in kb (optional)", filters=[strip], widget=GovTextInput(),
+                        description="The address of the story, like /stories/their-story, or its last part.")
+    note = StringField("How they adapted it (optional)", filters=[strip], widget=GovTextInput(),
+                       description="For example, adapted for rural areas.",
+                       validators=[Length(max=500, message="The note must be 500 characters or fewer")])
+
+    def validate_organisation(self, field):
+        if not field.data and (self.year.data or self.story.data or self.note.data):
+            raise ValidationError("Enter the organisation that took the idea up")
+
+    @property
+    def is_empty(self) -> bool:
+        return not (self.organisation.data or self.year.data or self.story.data or self.note.data)
+
+
+def story_slug(text: str | None) -> str:
+    """A story's slug from its slug or any address of its page."""
+    text = (text or "").strip().rstrip("/")
+    if "/stories/" in text:
+        text = text.split("/stories/", 1)[1].split("?", 1)[0].split("#", 1)[0]
+    return text
+
+
+def section_field(name: str) -> TextAreaField:
+    heading, hint = SECTIONS[name]
+    limit = story_service.SECTION_LIMIT
+    return TextAreaField(heading, filters=[strip], widget=GovCharacterCount(), description=hint + " You can use Markdown.",
+                         validators=[Length(max=limit, message=f"{heading} must be {limit:,} characters or fewer")])
+
+
+LEVEL_CHOICES = [SelectChoice(str(level), label) for level, (label, _) in EVIDENCE_LEVELS.items()]
+
+
 class NamesField(FieldList):
     """Any number of names (organisations, people), one text input each."""
 
@@ -150,7 +191,9 @@ class StoryForm(BaseForm):
     # Form field -> domain field, for every field this form edits; subclasses add theirs.
     DOMAIN_FIELDS = (
         "title", "kind", "summary", "body", "published_on", "organisations", "people", "place",
-        "sector", "stage", "evidence", "links", "suggested_tags", "suggested_areas",
+        "country", "authority_code", "sector", "stage", *SECTIONS, "proposed_evidence_level",
+        "evidence_level_reason", "contact_name", "contact_role", "contact_organisation", "contact_email",
+        "contact_url", "contact_agreed", "adapted_from", "adoptions", "links", "suggested_tags", "suggested_areas",
     )
 
     title = StringField("Title", filters=[strip], widget=GovTextInput(),
@@ -175,9 +218,39 @@ class StoryForm(BaseForm):
                          validators=[Length(max=200, message="Sector must be 200 characters or fewer")])
     stage = SelectField("How far has the idea got?", choices=choices(STAGES, "Not known"), default="",
                         widget=GovSelect())
-    evidence = TextAreaField("Evidence", filters=[strip], widget=GovTextArea(),
-                             description="What was measured, and what was found.",
-                             validators=[Length(max=20_000, message="Evidence must be 20,000 characters or fewer")])
+    country = SelectField("Country", choices=choices(dict(reference.countries()), "Not known"), default="",
+                          widget=GovSelect())
+    authority_code = StringField("UK local authority", filters=[strip], widget=GovTextInput(),
+                                 description="The council area it happened in, for example Barnsley. "
+                                             "Start typing to pick one.")
+    challenge = section_field("challenge")
+    approach = section_field("approach")
+    results = section_field("results")
+    costs = section_field("costs")
+    lessons = section_field("lessons")
+    replication = section_field("replication")
+    proposed_evidence_level = SelectField("How strong is the evidence?", choices=LEVEL_CHOICES, default="0",
+                                          widget=GovRadioInput(), validate_choice=False)
+    evidence_level_reason = TextAreaField("Why this level?", filters=[strip], widget=GovTextArea(),
+                                          description="For example, name the evaluation or the comparison group.",
+                                          validators=[Length(max=2000, message="The reason must be 2,000 characters or fewer")])
+    contact_name = StringField("Name", filters=[strip], widget=GovTextInput(),
+                               validators=[Length(max=200, message="The contact's name must be 200 characters or fewer")])
+    contact_role = StringField("Role", filters=[strip], widget=GovTextInput(),
+                               validators=[Length(max=200, message="The contact's role must be 200 characters or fewer")])
+    contact_organisation = StringField(
+        "Organisation", filters=[strip], widget=GovTextInput(),
+        validators=[Length(max=200, message="The contact's organisation must be 200 characters or fewer")])
+    contact_email = StringField("Email address", filters=[strip], widget=GovTextInput())
+    contact_url = StringField("Or a web address", filters=[strip], widget=GovTextInput(),
+                              description="A contact page, if they would rather not give an email address.")
+    contact_agreed = BooleanField("The contact has agreed to be named here, so readers can ask them about it",
+                                  widget=GovCheckboxInput())
+    adapted_from = StringField("Adapted from another story in kb (optional)", filters=[strip], widget=GovTextInput(),
+                               description="If this idea was copied from elsewhere: the address of that story, "
+                                           "like /stories/their-story.")
+    adoptions = FieldList(FormField(AdoptionForm), "Who took it up", min_entries=1,
+                          max_entries=story_service.MAX_ADOPTIONS)
     links = FieldList(FormField(LinkForm), "Links", min_entries=1, max_entries=story_service.MAX_LINKS)
     attachments = MultipleFileField("Add documents", widget=GovFileInput(multiple=True),
                                     description="PDF or plain text files, each smaller than 20 MB.")
@@ -212,6 +285,16 @@ class StoryForm(BaseForm):
             fields["suggested_tags"] = [tag.strip() for tag in (fields["suggested_tags"] or "").split(",")]
         if "suggested_areas" in fields:
             fields["suggested_areas"] = list(fields["suggested_areas"] or [])
+        if "adapted_from" in fields:
+            fields["adapted_from"] = story_slug(fields["adapted_from"])
+        if "adoptions" in fields:
+            fields["adoptions"] = [
+                {"organisation": entry.form.organisation.data, "year": entry.form.year.data,
+                 "story": story_slug(entry.form.story.data), "note": entry.form.note.data}
+                for entry in self.adoptions.entries if not entry.form.is_empty
+            ]
+        if "contact_agreed" in fields:
+            fields["contact_agreed"] = bool(fields["contact_agreed"])
         return fields
 
     @classmethod
@@ -220,7 +303,20 @@ class StoryForm(BaseForm):
         return {
             "title": story.title, "kind": story.kind, "summary": story.summary, "body": story.body,
             "published_on": story.published_on, "place": story.place, "sector": story.sector,
-            "stage": story.stage, "evidence": story.evidence,
+            "stage": story.stage, **{name: getattr(story, name) for name in SECTIONS},
+            "country": story.country or "",
+            "authority_code": reference.authorities()[story.authority_code].name
+            if story.authority_code in reference.authorities() else story.authority_code,
+            "proposed_evidence_level": str(story.proposed_evidence_level if story.proposed_evidence_level is not None
+                                           else 0),
+            "evidence_level_reason": story.evidence_level_reason,
+            "contact_name": story.contact_name, "contact_role": story.contact_role,
+            "contact_organisation": story.contact_organisation, "contact_email": story.contact_email,
+            "contact_url": story.contact_url, "contact_agreed": story.contact_agreed,
+            "adapted_from": story.adapted_from.slug if story.adapted_from else "",
+            "adoptions": [{"organisation": a.organisation.name, "year": str(a.year or ""),
+                           "story": a.adopter_story.slug if a.adopter_story else "", "note": a.note}
+                          for a in story.adoptions],
             "organisations": [o.name for o in story.organisations],
             "people": [p.name for p in story.people],
             "links": [{"url": link.url, "title": link.title, "rel": link.rel} for link in story.links],
@@ -249,10 +345,10 @@ class StoryForm(BaseForm):
 
     def pad(self) -> None:
         """One empty row at the end of each list, to add another without scripts."""
-        for name in ("organisations", "people", "links"):
+        for name in ("organisations", "people", "links", "adoptions"):
             field = self[name]
             last = field.entries[-1] if field.entries else None
-            filled = last is not None and (last.data if name != "links" else not last.form.is_empty)
+            filled = last is not None and (last.data if name in ("organisations", "people") else not last.form.is_empty)
             if (last is None or filled) and len(field.entries) < field.max_entries:
                 field.append_entry()
 

@@ -5,13 +5,15 @@ from __future__ import annotations
 import copy
 from functools import lru_cache
 
-from kb.models import KINDS, STAGES, STATUSES
+from kb.models import EVIDENCE_LEVELS, KINDS, SECTIONS, STAGES, STATUSES
 from kb.models.story import LINK_RELS
+from kb.services.stories import MAX_ADOPTIONS, SECTION_LIMIT
 
 VERSION = "1.0.0"
 MAX_PER_PAGE = 100
 MAX_PAGE = 1_000_000
-FACETS = ("area", "kind", "tag", "org", "year", "stage")
+FACETS = ("area", "kind", "tag", "org", "year", "stage", "evidence", "place")
+SORTS = ("relevance", "newest", "evidence")
 
 TEXT = {"type": "string"}
 NAMES = {"type": "array", "items": TEXT}
@@ -62,6 +64,31 @@ LINK = _obj({
     "tags": NAMES,
 }, required=["url"])
 
+LEVEL = {"type": "integer", "minimum": 0, "maximum": max(EVIDENCE_LEVELS),
+         "description": "Evidence level, 0 to 5 (Nesta's Standards of Evidence): "
+                        + "; ".join(f"{level} {label.split(': ')[-1].lower()}" for level, (label, _) in EVIDENCE_LEVELS.items())}
+SECTION_TEXT = {name: {"type": "string", "maxLength": SECTION_LIMIT, "description": f"Markdown: {hint}"}
+                for name, (_, hint) in SECTIONS.items()}
+ADOPTION = _obj({
+    "organisation": {"type": "string", "description": "The organisation that took the idea up."},
+    "year": {"type": ["integer", "null"]},
+    "story": {"type": "string", "description": "Slug of the adopter's own story in kb, or empty."},
+    "note": {"type": "string", "description": "How it was adapted."},
+}, required=["organisation"])
+CONTACT = {
+    "contact_name": {"type": "string", "maxLength": 200},
+    "contact_role": {"type": "string", "maxLength": 200},
+    "contact_organisation": {"type": "string", "maxLength": 200},
+    "contact_email": {"type": "string", "maxLength": 320},
+    "contact_url": {"type": "string", "maxLength": 2000},
+    "contact_agreed": {"type": "boolean", "description": "The contact agreed to be shown to readers."},
+}
+PLACE = {
+    "country": {"type": "string", "description": "ISO 3166-1 alpha-2 code (a country's name is read too)."},
+    "authority_code": {"type": "string",
+                       "description": "ONS GSS code of a UK local authority (its name is read too)."},
+}
+
 STORY_INPUT = {
     "type": "object",
     "additionalProperties": False,
@@ -78,7 +105,17 @@ STORY_INPUT = {
         "place": {"type": "string", "maxLength": 200},
         "sector": {"type": "string", "maxLength": 200},
         "stage": {"type": "string", "enum": ["", *STAGES]},
-        "evidence": TEXT,
+        **SECTION_TEXT,
+        "evidence": {"type": "string", "deprecated": True, "description": "The old name of results."},
+        "evidence_level": {**LEVEL, "description": "Curators: " + LEVEL["description"]},
+        "proposed_evidence_level": {"type": ["integer", "null"], "minimum": 0, "maximum": max(EVIDENCE_LEVELS),
+                                    "description": "The contributor's proposed evidence level."},
+        "evidence_level_reason": {"type": "string", "maxLength": 2000},
+        **CONTACT,
+        "contact_hidden": {"type": "boolean", "description": "Curators: hide the contact from readers."},
+        **PLACE,
+        "adapted_from": {"type": "string", "description": "Slug of the story this idea was adapted from."},
+        "adoptions": {"type": "array", "items": ADOPTION, "maxItems": MAX_ADOPTIONS},
         "links": {"type": "array", "items": LINK, "maxItems": 500},
         "action_areas": {"type": "array", "items": {"anyOf": [
             TEXT, _obj({"slug": TEXT, "reason": TEXT}, required=["slug"])]}},
@@ -99,7 +136,18 @@ STORY = _obj({
     "place": TEXT,
     "sector": TEXT,
     "stage": {"type": "string", "enum": ["", *STAGES]},
-    "evidence": TEXT,
+    **{name: TEXT for name in SECTIONS},
+    "evidence_level": LEVEL,
+    "proposed_evidence_level": {"type": ["integer", "null"]},
+    "evidence_level_reason": TEXT,
+    **{name: {"type": "boolean"} if name in ("contact_agreed", "contact_hidden") else TEXT
+       for name in (*CONTACT, "contact_hidden")},
+    "country": TEXT,
+    "authority_code": TEXT,
+    "region": {"type": "string", "description": "The authority's English region, if any."},
+    "nation": {"type": "string", "description": "The authority's nation, if any."},
+    "adapted_from": TEXT,
+    "adoptions": {"type": "array", "items": {**ADOPTION, "required": list(ADOPTION["properties"])}},
     "links": {"type": "array", "items": _obj({"url": TEXT, "title": TEXT, "rel": TEXT, "tags": NAMES})},
     "attachments": {"type": "array", "items": _obj({
         "filename": TEXT, "content_type": TEXT, "size": {"type": "integer"},
@@ -127,7 +175,9 @@ ORGANISATION = {"name": TEXT, "slug": TEXT, "description": TEXT,
 COUNT = {"story_count": {"type": "integer", "minimum": 0}}
 
 FACET_VALUE = _obj({"value": TEXT, "label": TEXT, "count": {"type": "integer", "minimum": 0},
-                    "selected": {"type": "boolean", "description": "Whether this value filters the results."}})
+                    "selected": {"type": "boolean", "description": "Whether this value filters the results."},
+                    "depth": {"type": "integer", "minimum": 0, "maximum": 2,
+                              "description": "In the place facet: 0 a country, 1 a nation or region, 2 an authority."}})
 
 SCHEMAS = {
     "Error": _obj({
@@ -166,7 +216,7 @@ SCHEMAS = {
         "page": {"type": "integer", "minimum": 1},
         "per_page": {"type": "integer", "minimum": 1},
         "pages": {"type": "integer", "minimum": 1},
-        "sort": {"type": "string", "enum": ["relevance", "newest"]},
+        "sort": {"type": "string", "enum": list(SORTS)},
         "message": {"type": "string", "description": "A note about the query (for example how it was read)."},
         "suggestion": {"type": ["string", "null"], "description": "Did you mean: a corrected query, if any."},
         "results": {"type": "array", "items": _obj({
@@ -181,6 +231,12 @@ SCHEMAS = {
 FIELD_TYPES = {
     "title": "text", "kind": "text", "summary": "text", "body": "text", "published_on": "a date as text, or null",
     "place": "text", "sector": "text", "stage": "text", "evidence": "text", "source": "text",
+    **{name: "text" for name in (*SECTIONS, "evidence_level_reason", "contact_name", "contact_role",
+                                 "contact_organisation", "contact_email", "contact_url", "country",
+                                 "authority_code", "adapted_from")},
+    "evidence_level": "a whole number from 0 to 5", "proposed_evidence_level": "a whole number from 0 to 5, or null",
+    "contact_agreed": "true or false", "contact_hidden": "true or false",
+    "adoptions": "a list of adoptions, each an object with an organisation, and optionally a year, story and note",
     "source_id": "text", "featured": "true or false", "note": "text", "reason": "text",
     "links": "a list of links, each an object with a url, and optionally a title, rel and tags",
     "action_areas": "a list of action area slugs, or of objects with slug and reason",
@@ -291,7 +347,11 @@ SEARCH_PARAMS = [
     _param("org", "query", FILTER, "Organisation slugs."),
     _param("year", "query", FILTER, "Years first published."),
     _param("stage", "query", FILTER, "Stages."),
-    _param("sort", "query", {"type": "string", "enum": ["relevance", "newest"]}, "Order of results."),
+    _param("evidence", "query", FILTER, "An evidence level, 0 to 5: keeps the stories at that level or above."),
+    _param("place", "query", FILTER, "A country code (GB), a UK nation or English region (Scotland, North West), "
+                                     "or a local authority's ONS code (E08000038)."),
+    _param("sort", "query", {"type": "string", "enum": list(SORTS)},
+           "Order of results: relevance, newest, or evidence (the highest evidence level first)."),
     PAGE,
     PER_PAGE,
 ]

@@ -3,10 +3,10 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, redirect, render_template, request, send_file, send_from_directory, url_for
 
-from kb import policy
+from kb import policy, reference
 from kb.errors import NotFound
-from kb.models import Organisation, Person, Tag
-from kb.services import attachments, filing, listing, stories, taxonomy
+from kb.models import EVIDENCE_LEVELS, SECTIONS, Organisation, Person, Tag
+from kb.services import attachments, filing, listing, spread, stories, taxonomy
 from kb.web.hooks import actor
 from kb.web.search import search_from
 
@@ -19,6 +19,14 @@ def page_number() -> int:
 
 def per_page() -> int:
     return current_app.config["PAGE_SIZE"]
+
+
+@bp.app_context_processor
+def case_record_terms() -> dict:
+    """What story pages and forms need to name the case record's parts and places."""
+    return {"section_names": list(SECTIONS), "section_limit": stories.SECTION_LIMIT,
+            "evidence_levels": EVIDENCE_LEVELS, "authority_list": reference.authorities().values(),
+            "authority_of": reference.authority, "country_name": reference.country_name}
 
 
 @bp.get("/")
@@ -56,7 +64,20 @@ def story(slug: str):
     :raise 404: if there is no such story, or the reader may not see it (a draft).
     """
     item = stories.get_story(actor(), slug)
-    return render_template("story.html", story=item, search_page=search_from(request.args.get("search")))
+    return render_template("story.html", story=item, search_page=search_from(request.args.get("search")),
+                           show_contact=policy.can_see_contact(actor(), item), spread=spread.spread_of(actor(), item))
+
+
+@bp.get("/evidence")
+def evidence_levels():
+    """What each evidence level means (Nesta's Standards of Evidence)."""
+    return render_template("evidence.html")
+
+
+@bp.get("/spreading-ideas")
+def spreading_ideas():
+    """The ideas taken up most by other organisations."""
+    return render_template("spreading.html", ideas=spread.most_taken_up())
 
 
 @bp.get("/areas/<slug>")
@@ -115,7 +136,11 @@ def organisation(slug: str):
     """
     item = taxonomy.get_by_slug(Organisation, slug)
     page = listing.stories_of_organisation(item, page_number(), per_page())
-    return render_template("organisation.html", organisation=item, page=page)
+    return render_template("organisation.html", organisation=item, page=page,
+                           taken_up=spread.taken_up_by(item), adapted_here=spread.adapted_stories(item, taken=True),
+                           taken_from=spread.taken_from(item),
+                           adapted_elsewhere=spread.adapted_stories(item, taken=False),
+                           home_authority=reference.authority(item.home_authority_code))
 
 
 @bp.get("/people/<slug>")

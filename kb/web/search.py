@@ -21,7 +21,9 @@ bp = Blueprint("search", __name__)
 FEED_SIZE = 20
 FACET_PAGE_SIZE = 50
 FACET_TITLES = {"area": "Action area", "kind": "Kind", "tag": "Tag", "org": "Organisation",
-                "year": "Year", "stage": "Stage"}
+                "year": "Year", "stage": "Stage", "evidence": "Evidence level", "place": "Place"}
+# Filters that take one value: choosing another replaces it.
+SINGLE_VALUE_FILTERS = ("evidence",)
 
 
 def search_args() -> dict:
@@ -55,7 +57,7 @@ def search_url(endpoint: str = "search.results", drop=(), **changes) -> str:
     for name, value in changes.items():
         if value is None:
             args.pop(name, None)
-        elif name in search.FILTERS:
+        elif name in search.FILTERS and name not in SINGLE_VALUE_FILTERS:
             args[name] = [v for v in args.get(name, []) if v != value] + [value]
         else:
             args[name] = [value]

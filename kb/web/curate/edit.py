@@ -2,8 +2,14 @@
 from __future__ import annotations
 
 from flask import render_template, request
-from govuk_frontend_wtf.wtforms_widgets import GovCheckboxesInput, GovCheckboxInput, GovTextArea, GovTextInput
-from wtforms.fields import BooleanField, SelectMultipleField, StringField, TextAreaField
+from govuk_frontend_wtf.wtforms_widgets import (
+    GovCheckboxesInput,
+    GovCheckboxInput,
+    GovRadioInput,
+    GovTextArea,
+    GovTextInput,
+)
+from wtforms.fields import BooleanField, SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length
 
@@ -11,7 +17,7 @@ from kb.errors import Invalid
 from kb.services import attachments, review, taxonomy
 from kb.web.curate.common import bp, done, story_for_curation
 
-from kb.web.forms import StoryForm
+from kb.web.forms import LEVEL_CHOICES, StoryForm
 from kb.web.hooks import actor
 
 
@@ -20,13 +26,16 @@ class CuratorStoryForm(StoryForm):
     vocabulary, action areas with a one-line reason each, featured, and the
     reason for the change."""
 
-    DOMAIN_FIELDS = StoryForm.DOMAIN_FIELDS + ("tags", "featured")
+    DOMAIN_FIELDS = StoryForm.DOMAIN_FIELDS + ("tags", "featured", "evidence_level", "contact_hidden")
 
     tags = TextAreaField("Tags", filters=[lambda v: v.strip() if isinstance(v, str) else v], widget=GovTextArea(),
                          description="One tag a line. A name, old name or alias of a tag is kept as that tag; "
                                      "other names become new tags.")
     action_areas = SelectMultipleField("Action areas", choices=[], widget=GovCheckboxesInput())
     featured = BooleanField("Feature this story on the home page", widget=GovCheckboxInput())
+    evidence_level = SelectField("Evidence level", choices=LEVEL_CHOICES, default="0", widget=GovRadioInput(),
+                                 validate_choice=False)
+    contact_hidden = BooleanField("Hide the contact from readers", widget=GovCheckboxInput())
     reason = StringField("Reason for the change (optional, kept in the revision)", widget=GovTextInput(),
                          validators=[Length(max=300, message="The reason must be 300 characters or fewer")])
 
@@ -39,6 +48,7 @@ class CuratorStoryForm(StoryForm):
         fields = super().to_fields()
         fields["tags"] = [line for line in (self.tags.data or "").splitlines() if line.strip()]
         fields["featured"] = bool(self.featured.data)
+        fields["contact_hidden"] = bool(self.contact_hidden.data)
         return fields
 
     @classmethod
@@ -47,6 +57,8 @@ class CuratorStoryForm(StoryForm):
             **StoryForm.story_data(story),
             "tags": "\n".join(t.name for t in story.tags),
             "featured": story.featured,
+            "evidence_level": str(story.evidence_level or 0),
+            "contact_hidden": story.contact_hidden,
             "action_areas": [link.action_area.slug for link in story.area_links],
         }
 
@@ -112,7 +124,7 @@ def edit(story_id: int):
         return edit_page(item, form, {link.action_area.slug: link.reason for link in item.area_links})
     reasons = {area.slug: request.form.get(f"reason-{area.slug}", "") for area in taxonomy.all_action_areas()}
     action = request.form.get("action", "save")
-    if action in ("add_organisations", "add_people", "add_links"):
+    if action in ("add_organisations", "add_people", "add_links", "add_adoptions"):
         field = form[action[4:]]
         field.append_entry()
         return edit_page(item, form, reasons, focus=field.entries[-1].id)
