@@ -250,6 +250,14 @@ def test_spread_starts_at_the_origin_and_lists_who_took_it_up_by_year(spread_sto
         assert steps[0].origin and steps[2].story.id == adopter.id
 
 
+def test_an_adopters_own_story_shows_where_the_idea_started(app, make_story):
+    origin = make_story(title="The original", organisations=["Barnsley Council"])
+    own = make_story(title="Our copy", organisations=["Leeds City Council"])
+    stories.update_story(SYSTEM, origin, {"adoptions": [{"organisation": "Leeds City Council", "year": 2015,
+                                                         "story": own.slug}]})
+    assert [step.story.id for step in spread.spread_of(SYSTEM, own)] == [origin.id, own.id]
+
+
 def test_story_and_organisation_pages_show_the_spread_both_ways(spread_stories, client):
     origin, adopter = spread_stories
     page = client.get(f"/stories/{adopter.slug}").get_data(as_text=True)
@@ -340,3 +348,13 @@ def test_export_and_import_keep_every_new_field(app, make_story, tmp_path, sqlit
 def test_export_leaves_out_a_contact_who_did_not_agree(app, make_story):
     make_story(contact_name="Bob", contact_email="bob@example.org")
     assert record(next(published_stories()))["contact_email"] == ""
+
+
+def test_the_seed_stories_carry_the_sections_levels_and_places_the_seed_document_supports(seeded_app, client):
+    camp = stories.get_story(SYSTEM, "ken-eastwood-on-localgovcamp")
+    assert (camp.country, camp.authority_code, camp.evidence_level) == ("GB", "E08000038", 1)
+    assert camp.challenge and camp.approach and camp.results
+    report = stories.get_story(SYSTEM, "scaling-up-innovation-in-the-public-sector")
+    assert (report.country, report.authority_code, report.evidence_level) == ("GB", "", 1)
+    assert "four areas for action" in report.results and "get out of the way" in report.lessons
+    assert found(place="Yorkshire and The Humber") == [camp.id]

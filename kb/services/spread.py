@@ -36,15 +36,18 @@ def _visible(viewer, story: Story | None) -> Story | None:
 
 
 def origin_of(viewer, story: Story) -> Story:
-    """The story where the idea started: up the "adapted from" line, as far as the viewer may see."""
+    """The story where the idea started: up the "adapted from" line (or, for a story
+    recorded as an adopter's own, to the story it adopted), as far as the viewer may see."""
     seen = {story.id}
-    while story.adapted_from is not None and story.adapted_from.id not in seen:
-        parent = _visible(viewer, story.adapted_from)
-        if parent is None:
-            break
+    while True:
+        parent = story.adapted_from or db.session.scalar(
+            select(Story).join(Adoption, Adoption.story_id == Story.id)
+            .where(Adoption.adopter_story_id == story.id).order_by(Adoption.id).limit(1))
+        parent = _visible(viewer, parent)
+        if parent is None or parent.id in seen:
+            return story
         seen.add(parent.id)
         story = parent
-    return story
 
 
 def spread_of(viewer, story: Story) -> list[Step]:
