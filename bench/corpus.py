@@ -140,7 +140,7 @@ def load_into(app, stories: list[dict]) -> None:
                 "id": start + i + 1, "title": s["title"], "slug": f"story-{start + i + 1}", "kind": s["kind"],
                 "summary": s["summary"], "body": s["body"], "status": "published",
                 "published_on": s["published_on"], "place": s["place"], "sector": "", "stage": s["stage"],
-                "evidence": "", "featured": False, "review_note": "", "suggested_tags": [], "suggested_areas": [],
+                "results": "", "featured": False, "review_note": "", "suggested_tags": [], "suggested_areas": [],
                 "source": "bench", "source_id": str(start + i + 1), "created_at": now, "updated_at": now,
             } for i, s in enumerate(chunk)]
             session.execute(insert(Story), rows)

@@ -87,7 +87,7 @@ def kb_runs(folder: Path, docs, queries) -> dict[str, list[str]]:
         db.session.execute(insert(Story), [{
             "id": n, "title": (doc.get("title") or "")[:300] or f"Document {doc['id']}", "slug": f"doc-{n}",
             "kind": "report", "summary": "", "body": doc.get("text") or "", "status": "published",
-            "place": "", "sector": "", "stage": "", "evidence": "", "featured": False, "review_note": "",
+            "place": "", "sector": "", "stage": "", "results": "", "featured": False, "review_note": "",
             "suggested_tags": [], "suggested_areas": [], "source": "eval", "source_id": str(doc["id"]),
             "created_at": now, "updated_at": now,
         } for n, doc in enumerate(docs, start=1)])

@@ -131,6 +131,8 @@ MATRIX = {
     ("POST", "/curate/stories/<int:story_id>/suggestions"): (303, 403, 403, 303, 303),
     ("POST", "/curate/stories/<int:story_id>/unpublish"): (303, 403, 403, 403, 403),
     ("GET", "/curate/tags"): (302, 403, 403, 200, 200),
+    ("GET", "/curate/organisations/<slug>"): (302, 403, 403, 200, 200),
+    ("POST", "/curate/organisations/<slug>"): (303, 403, 403, 303, 303),
     ("POST", "/curate/tags"): (303, 403, 403, 303, 303),
     ("GET", "/curate/tags/<int:tag_id>"): (302, 403, 403, 200, 200),
     ("POST", "/curate/tags/<int:tag_id>/aliases"): (303, 403, 403, 303, 303),
@@ -174,6 +176,7 @@ FORMS = {
     "/curate/tags/<int:tag_id>/description": {"description": "Described"},
     "/curate/tags/<int:tag_id>/merge": {"target": "{other_tag_id}"},
     "/curate/tags/<int:tag_id>/rename": {"name": "Renamed {n}"},
+    "/curate/organisations/<slug>": {"home_authority_code": "Barnsley"},
     "/admin/users/<int:user_id>/role": {"role": "curator"},
     "/admin/registration": {"domains": "*.gov.uk"},
 }
@@ -211,7 +214,7 @@ def url_for_rule(rule: str, world: dict, common: dict) -> str:
         values["<slug>"] = common["published_tag"]
     elif rule.startswith(("/areas/", "/api/v1/action-areas/")):
         values["<slug>"] = "networks"
-    elif rule.startswith(("/organisations/", "/api/v1/organisations/")):
+    elif rule.startswith(("/organisations/", "/api/v1/organisations/", "/curate/organisations/")):
         values["<slug>"] = "matrix-council"
     elif rule.startswith("/people/"):
         values["<slug>"] = "matrix-person"

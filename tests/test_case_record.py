@@ -358,3 +358,28 @@ def test_the_seed_stories_carry_the_sections_levels_and_places_the_seed_document
     assert (report.country, report.authority_code, report.evidence_level) == ("GB", "", 1)
     assert "four areas for action" in report.results and "get out of the way" in report.lessons
     assert found(place="Yorkshire and The Humber") == [camp.id]
+
+
+def test_a_curator_sets_an_organisations_home_authority_and_its_stories_follow(app, client, make_user, make_story,
+                                                                              sign_in):
+    story = make_story(title="Lights", organisations=["Northern Lights Trust"])
+    sign_in(make_user("curator"))
+    refused = client.post("/curate/organisations/northern-lights-trust", data={"home_authority_code": "Narnia"})
+    assert refused.status_code == 422
+    page = refused.get_data(as_text=True)
+    assert "govuk-error-summary" in page and "Enter the name or code of a UK local authority" in page and "Narnia" in page
+    saved = client.post("/curate/organisations/northern-lights-trust", data={"home_authority_code": "Wakefield"})
+    assert saved.status_code == 303
+    assert found(place="E08000036") == [story.id]
+    assert "Wakefield" in client.get("/organisations/northern-lights-trust").get_data(as_text=True)
+
+
+def test_the_review_page_shows_the_sections_the_proposed_level_and_the_contact(app, client, make_user, make_story,
+                                                                                sign_in):
+    story = make_story(make_user(), "submitted", proposed_evidence_level=3, evidence_level_reason="A control group.",
+                       contact_name="Ann", contact_email="ann@example.org", **SECTION_TEXT)
+    sign_in(make_user("curator"))
+    page = client.get(f"/curate/stories/{story.id}").get_data(as_text=True)
+    assert "How to copy it" in page and "Use the framework contract." in page
+    assert "the contributor proposed Level 3" in page and "A control group." in page
+    assert "not confirmed as agreed" in page

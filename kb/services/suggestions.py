@@ -39,8 +39,8 @@ _model_lock = threading.Lock()
 
 
 def story_text(story: Story) -> str:
-    """What the model reads: title, summary, body and evidence."""
-    return "\n".join(part for part in (story.title, story.summary, story.body, story.evidence) if part)
+    """What the model reads: title, summary, body and results (once the evidence field)."""
+    return "\n".join(part for part in (story.title, story.summary, story.body, story.results) if part)
 
 
 # The model -------------------------------------------------------------------

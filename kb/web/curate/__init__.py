@@ -1,12 +1,22 @@
 """Curators' pages under /curate/: the review queue, reviewing and curating a
 story, filing from kb's suggestions, revisions, the tag vocabulary, bulk
-changes and the audit log, one
+changes, organisations' home authorities and the audit log, one
 module per feature, all on the one ``curate`` blueprint.
 
 Every page asks a service, and every service asks policy.py; anonymous
 visitors are sent to sign in first.
 """
-from kb.web.curate import audit, bulk, classification, edit, filing, review, revisions, tags  # each registers its routes on bp
+from kb.web.curate import (  # each registers its routes on bp
+    audit,
+    bulk,
+    classification,
+    edit,
+    filing,
+    organisations,
+    review,
+    revisions,
+    tags,
+)
 from kb.web.curate.common import bp
 
-__all__ = ["audit", "bp", "bulk", "classification", "edit", "filing", "review", "revisions", "tags"]
+__all__ = ["audit", "bp", "bulk", "classification", "edit", "filing", "organisations", "review", "revisions", "tags"]
