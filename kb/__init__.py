@@ -51,7 +51,6 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     web.init_app(app)
 
-    from kb import search
-
-    search.init_app(app)
+    # Nothing here opens a file or a connection: the app is built before
+    # gunicorn forks its workers (kb/server.py).
     return app

@@ -8,6 +8,9 @@ from pathlib import Path
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
+MIN_SECRET_BYTES = 32
+
+
 class ConfigError(RuntimeError):
     """The settings cannot run the app (for example, no secret key in production)."""
 
@@ -41,7 +44,6 @@ def defaults(instance: Path) -> dict:
         "SIGN_IN_ADDRESS_LIMIT": "50 per 15 minutes",
         "REMEMBER_COOKIE_DURATION": timedelta(days=30),
         "INDEX_WRITE_TIMEOUT": 30.0,
-        "SEARCH_SYNC_ON_START": True,
         # Email: without SMTP_URL messages are written to MAIL_FOLDER as .eml files.
         "SMTP_URL": "",
         "SMTP_CA_FILE": "",
@@ -89,9 +91,9 @@ def load(app, overrides: dict | None = None) -> None:
 
 def _check_production(config) -> None:
     secret = os.environ.get("KB_SECRET_KEY") or config.get("SECRET_KEY")
-    if not secret or secret == "dev-only-not-secret":
+    if not secret or secret == "dev-only-not-secret" or len(str(secret).encode()) < MIN_SECRET_BYTES:
         raise ConfigError(
-            "KB_SECRET_KEY must be set when KB_ENV=production: "
+            f"KB_SECRET_KEY must be set to at least {MIN_SECRET_BYTES} bytes when KB_ENV=production: "
             "for example KB_SECRET_KEY=$(python -c 'import secrets; print(secrets.token_hex(32))')"
         )
     config["SESSION_COOKIE_SECURE"] = True

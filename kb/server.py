@@ -8,6 +8,12 @@ app, which answers past its limit with a page that says so. A single header
 may be as long as such an address (a client may send it back as Referer).
 If gunicorn itself refuses a request (headers too large), the worker answers
 with a kb page instead of gunicorn's bare one.
+
+Nothing that holds open files may cross the fork: the master syncs the index
+(``search.start``) and lets go of its searchers, caches and database
+connections before gunicorn forks, and every worker drops whatever it
+inherited again after the fork (``post_fork``), so no two processes share a
+file offset or a connection.
 """
 from __future__ import annotations
 
@@ -18,6 +24,7 @@ from gunicorn.app.base import BaseApplication
 from gunicorn.http.errors import LimitRequestHeaders, LimitRequestLine
 from gunicorn.workers.sync import SyncWorker
 
+from kb.extensions import db
 from kb.search.query import MAX_QUERY_CHARS
 
 # Bytes of one percent-encoded character at most (4 bytes of UTF-8, 3 each), and room for the rest of the address.
@@ -64,7 +71,8 @@ def refusal_page(app, status: int) -> bytes:
 
 
 class _Server(BaseApplication):
-    def __init__(self, options: dict):
+    def __init__(self, app, options: dict):
+        self.app = app
         self.options = options
         super().__init__()
 
@@ -73,13 +81,31 @@ class _Server(BaseApplication):
             self.cfg.set(key, value)
 
     def load(self):
-        from kb import create_app
-
-        return create_app()
+        return self.app
 
 
-def serve(host: str, port: int, workers: int | None = None) -> None:
+def release_connections(app) -> None:
+    """Forget the pooled database connections of ``app`` without closing them
+    (after a fork they belong to the parent)."""
+    with app.app_context():
+        for engine in db.engines.values():
+            engine.dispose(close=False)
+
+
+def serve(app, host: str, port: int, workers: int | None = None) -> None:
+    """Sync the index, then serve ``app`` with gunicorn (port 0: any free port,
+    logged as "Listening at")."""
+    from kb import search
+
+    search.start(app)
+    release_connections(app)
+
+    def post_fork(server, worker) -> None:
+        search.forget_process_state()
+        release_connections(app)
+
     _Server(
+        app,
         {
             "bind": f"{host}:{port}",
             "workers": workers or multiprocessing.cpu_count() * 2 + 1,
@@ -88,5 +114,6 @@ def serve(host: str, port: int, workers: int | None = None) -> None:
             "timeout": 60,
             "limit_request_line": REQUEST_LINE_LIMIT,
             "limit_request_field_size": REQUEST_FIELD_LIMIT,
-        }
+            "post_fork": post_fork,
+        },
     ).run()

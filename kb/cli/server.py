@@ -12,10 +12,9 @@ from flask.cli import with_appcontext
 @click.option("--workers", default=None, type=int, help="Worker processes (default: 2 x cores + 1).")
 @with_appcontext
 def serve(host: str, port: int, workers: int | None):
-    """Serve the app with gunicorn, several worker processes."""
+    """Serve the app with gunicorn, several worker processes (sync the index first)."""
     from kb import mail
     from kb.server import serve as run_server
 
     click.echo(mail.describe(current_app.config))
-
-    run_server(host, port, workers)
+    run_server(current_app._get_current_object(), host, port, workers)

@@ -26,8 +26,9 @@ name an alias or a merged tag.
 
 Keeping the index in step (``sync.py``): ``sync(app)``, ``sync_quietly(app)``
 (called by ``kb.database.commit`` after every commit that recorded index
-changes), ``rebuild(app)``, ``verify(app)``. ``init_app(app)`` syncs when the
-app starts unless ``SEARCH_SYNC_ON_START`` is False.
+changes), ``rebuild(app)``, ``verify(app)``. Building the app opens nothing: ``kb serve``
+calls ``start(app)`` (sync, then let go of open files) before forking its
+workers, and each worker calls ``forget_process_state()`` after the fork.
 """
 from __future__ import annotations
 
@@ -44,10 +45,10 @@ from kb import reference
 from kb.extensions import db
 from kb.models import EVIDENCE_LEVELS, KINDS, SECTIONS, STAGES, ActionArea, Organisation, Story, Tag
 from kb.models.story import StoryOrganisation
-from kb.search import facets, query, rank
+from kb.search import facets, postings, query, rank
 from kb.search.budget import MESSAGE as BUDGET_MESSAGE
 from kb.search.budget import Budget
-from kb.search.index import IndexBusy, searcher
+from kb.search.index import IndexBusy, close_searchers, searcher
 from kb.search.sync import Drift, home, log_exists, rebuild, sync, sync_if_behind, sync_quietly, verify
 
 log = logging.getLogger(__name__)
@@ -463,20 +464,35 @@ def _similar_in(s, app, story_id: int, limit: int) -> list[int]:
     return [view.story_id(doc) for doc, _ in ranked]
 
 
-def init_app(app) -> None:
-    """Sync the index when the app starts (unless SEARCH_SYNC_ON_START is False)."""
-    if not app.config.get("SEARCH_SYNC_ON_START", True):
-        return
+def start(app) -> None:
+    """Bring the index up to date before serving (``kb serve``), creating it by a
+    rebuild if there is none, then let go of everything that holds open files.
+
+    What a process opens before gunicorn forks is shared by every worker, file
+    offsets included, so concurrent reads in different workers would interleave.
+
+    :raise IndexBusy: if another process held the write lock too long.
+    """
     with app.app_context():
         try:
             if log_exists():
-                sync_quietly(app)
+                sync(app)
         finally:
             db.session.remove()
+    forget_process_state()
+
+
+def forget_process_state() -> None:
+    """Close this process's searchers and drop every cache read from index files
+    (in each new worker process, and before forking)."""
+    close_searchers()
+    postings.clear()
+    facets.clear()
+    _similar.clear()
 
 
 __all__ = [
     "SearchResults", "Hit", "FacetValue", "Drift", "IndexBusy", "search_stories", "similar_stories",
-    "load_hits", "clean_query", "MAX_QUERY_CHARS", "sync", "sync_quietly", "rebuild", "verify", "init_app", "FILTERS", "SORTS",
-    "UNFILED",
+    "load_hits", "clean_query", "MAX_QUERY_CHARS", "sync", "sync_quietly", "rebuild", "verify", "start",
+    "forget_process_state", "FILTERS", "SORTS", "UNFILED",
 ]

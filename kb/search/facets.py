@@ -44,6 +44,9 @@ def _segment_metas(path: str, segreader) -> list:
             metas = list(segreader.column_reader("meta"))
         else:
             metas = [None] * segreader.doc_count_all()
+        if len(metas) != segreader.doc_count_all():
+            # A short read is never kept: the next search reads the column again.
+            raise IOError(f"read {len(metas)} meta values of {segreader.doc_count_all()} documents")
         with _lock:
             if len(_segments) >= _MAX_SEGMENTS:
                 _segments.clear()
@@ -133,6 +136,13 @@ class View:
 
     def story_id(self, docnum: int) -> int:
         return self.metas[docnum][STORY_ID]
+
+
+def clear() -> None:
+    """Forget every segment's values and every view (a new worker process, tests)."""
+    with _lock:
+        _segments.clear()
+        _views.clear()
 
 
 def view(path: str, searcher) -> View:

@@ -42,8 +42,24 @@ def segment_postings(segreader, field: str, text: str) -> tuple[array, array]:
             _cache.move_to_end(key)
             return found
     found = _decode(segreader, field, text)
+    _check(segreader, field, text, found)
     _keep(key, found)
     return found
+
+
+class PostingsReadError(IOError):
+    """A posting list read back differently from what the segment's term info records."""
+
+
+def _check(segreader, field: str, text: str, found: tuple[array, array]) -> None:
+    """Refuse a read that does not hold as many postings as the term info says, or
+    holds them out of order: such a read is never kept (nor used)."""
+    ids = found[0]
+    expected = segreader.doc_frequency(field, text) if ids else 0
+    if len(ids) != expected or len(found[1]) != len(ids):
+        raise PostingsReadError(f"{field}:{text!r}: read {len(ids)} postings of {expected}")
+    if ids and (ids[0] > ids[-1] or ids[-1] >= segreader.doc_count_all()):
+        raise PostingsReadError(f"{field}:{text!r}: postings out of order or out of range")
 
 
 def _decode(segreader, field: str, text: str) -> tuple[array, array]:
@@ -118,7 +134,7 @@ def frequencies_in(reader, field: str, text: str, docs: set) -> dict[int, float]
 
 
 def clear() -> None:
-    """Forget every decoded posting list (tests)."""
+    """Forget every decoded posting list (a new worker process, tests)."""
     global _size
     with _lock:
         _cache.clear()

@@ -372,7 +372,6 @@ def _most_distinctive(counts: Counter, reader) -> Counter:
 # Snippets --------------------------------------------------------------------
 
 _FRAGMENTER = highlight.ContextFragmenter(maxchars=220, surround=60)
-_FORMATTER = highlight.HtmlFormatter(tagname="mark", between=" … ")
 SNIPPET_SOURCE_CHARS = 50_000
 
 
@@ -394,7 +393,11 @@ def snippet(terms: set[str], *texts: str) -> Markup | None:
         # Only the passage around the first likely match is analysed.
         start = max(0, first.start() - 200)
         text = ("…" if start else "") + text[start:first.start() + 600]
-        found = highlight.highlight(text, terms, STEMMED, _FRAGMENTER, _FORMATTER, top=2)
+        # A formatter per snippet: one shared formatter numbers every word it has
+        # ever marked (term0, term1, ...), so its classes, and its memory, grew
+        # with the history of the process.
+        formatter = highlight.HtmlFormatter(tagname="mark", between=" … ")
+        found = highlight.highlight(text, terms, STEMMED, _FRAGMENTER, formatter, top=2)
         if found and "<mark" in found:
             return Markup(found)
     return None

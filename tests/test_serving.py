@@ -1,0 +1,87 @@
+"""A real ``kb serve`` (gunicorn, several worker processes) on the shared corpus:
+answers under concurrent load equal a single client's."""
+from __future__ import annotations
+
+import json
+import sys
+import urllib.parse
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from bench.corpus import generate  # noqa: E402
+from bench.live import LiveServer, make_instance  # noqa: E402
+
+SEARCHES = ["open data", "agile procurement", "user research", "digital inclusion", "cloud hosting",
+            "housing", "service design", "health"]
+
+
+@pytest.fixture(scope="module")
+def corpus_instance(tmp_path_factory):
+    """An instance holding every story of the shared corpus (SQLite), indexed."""
+    return make_instance(tmp_path_factory.mktemp("served"), stories=generate(2276))
+
+
+def fetch(url: str) -> tuple[int, str]:
+    try:
+        with urllib.request.urlopen(url, timeout=120) as response:
+            return response.status, response.read().decode()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read().decode(errors="replace")
+
+
+def api_search(base: str, q: str) -> tuple[int, str]:
+    status, body = fetch(f"{base}/api/v1/search?{urllib.parse.urlencode({'q': q, 'per_page': 50})}")
+    if status == 200:
+        found = json.loads(body)
+        # Links name the server, whose port changes with each start.
+        body = json.dumps({k: found[k] for k in ("total", "results", "facets")}, sort_keys=True).replace(base, "")
+    return status, body
+
+
+def test_twenty_clients_right_after_a_start_get_what_one_client_gets(corpus_instance):
+    server = LiveServer(corpus_instance, workers=4)
+    with server:
+        expected = {q: api_search(server.url, q) for q in SEARCHES}
+        assert all(status == 200 for status, _ in expected.values())
+        assert json.loads(expected["open data"][1])["total"] > 500
+        server.restart()
+        asked = SEARCHES * 15
+        with ThreadPoolExecutor(20) as pool:
+            answers = list(pool.map(lambda q: (q, api_search(server.url, q)), asked))
+        log = server.output()
+    wrong = [(q, status) for q, (status, body) in answers if (status, body) != expected[q]]
+    assert not wrong, f"{len(wrong)} of {len(answers)} answers differ, e.g. {wrong[:5]}\n{log[-3000:]}"
+
+
+def test_a_short_read_of_postings_is_refused_and_never_kept(app, monkeypatch):
+    from whoosh.codec.whoosh3 import W3LeafMatcher
+
+    from kb import database, search
+    from kb.policy import SYSTEM
+    from kb.search import postings
+    from kb.services import stories
+
+    for n in range(3):  # one commit, one segment: postings in a block, not inlined
+        story = stories.create_story(SYSTEM, {"title": f"Kestrel survey {n}", "kind": "talk", "summary": "s"})
+        stories.submit_story(SYSTEM, story)
+        stories.publish_story(SYSTEM, story)
+    database.commit(app)
+    search.forget_process_state()
+    read_ids = W3LeafMatcher._read_ids
+
+    def short_read(matcher):  # as when another process moved a shared file offset
+        read_ids(matcher)
+        matcher._ids = matcher._ids[:1]
+
+    monkeypatch.setattr(W3LeafMatcher, "_read_ids", short_read)
+    with pytest.raises(postings.PostingsReadError):
+        search.search_stories("kestrel", snippets=False)
+    monkeypatch.setattr(W3LeafMatcher, "_read_ids", read_ids)
+    assert search.search_stories("kestrel", snippets=False).total == 3
