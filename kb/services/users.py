@@ -162,6 +162,18 @@ def change_password(actor, current_password: str, new_password: str) -> User:
     return user
 
 
+def end_sessions(actor) -> None:
+    """Sign the person out: every copy of their session cookies and remember-me
+    cookies stops working at the next request, on every worker and node (the
+    session id carries ``session_token``, checked against the database by ``load_user``).
+
+    :raise Forbidden: if nobody is signed in.
+    """
+    policy.require(policy.can_manage_own_account(actor), "Sign in to sign out.")
+    user = db.session.get(User, actor.id)
+    user.session_token = secrets.token_hex(16)
+
+
 def update_account(actor, display_name: str) -> User:
     """The signed-in user changes the name shown with their stories.
 

@@ -114,7 +114,10 @@ def sign_in():
 
 @bp.post("/sign-out")
 def sign_out():
-    """Sign out and go to the home page."""
+    """Sign out, ending every copy of this person's session and remember-me
+    cookies, and go to the home page."""
+    if policy.is_signed_in(actor()):
+        users.end_sessions(actor())
     logout_user()
     flash("You have signed out.", "success")
     return redirect(url_for("public.home"), 303)
