@@ -6,6 +6,7 @@ import re
 
 from slugify import slugify
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from kb import policy, reference
 from kb.errors import Invalid, NotFound
@@ -71,21 +72,42 @@ def find_or_create_tag(actor, name: str) -> Tag:
     tag = find_tag(name)
     if tag is None:
         policy.require(policy.can_create_tag(actor), f"Only curators can create the new tag “{name}”.")
-        tag = Tag(name=name, slug=unique_slug(Tag, name, max_length=120), description="")
-        db.session.add(tag)
-        db.session.flush()
+        tag = _insert_or_find(
+            lambda: Tag(name=name, slug=unique_slug(Tag, name, max_length=120), description=""),
+            lambda: find_tag(name))
     return tag
 
 
 def _find_or_create_named(model, name: str):
     name = clean_name(name)
     slug = make_slug(name, 200)
-    item = db.session.scalar(select(model).where(model.slug == slug))
-    if item is None:
-        item = model(name=name, slug=slug)
-        db.session.add(item)
-        db.session.flush()
-    return item
+
+    def find():
+        return db.session.scalar(select(model).where(model.slug == slug))
+
+    return find() or _insert_or_find(lambda: model(name=name, slug=slug), find)
+
+
+def _insert_or_find(make, find, attempts: int = 3):
+    """Insert ``make()`` in a savepoint; if another transaction inserted the same
+    unique slug first (it waits for that one to commit), use theirs: find-or-create
+    that two concurrent requests cannot turn into a 500.
+
+    :raise IntegrityError: if the row still cannot be inserted nor found.
+    """
+    for attempt in range(attempts):
+        try:
+            with db.session.begin_nested():
+                item = make()
+                db.session.add(item)
+            return item
+        except IntegrityError:
+            found = find()
+            if found is not None:
+                return found
+            if attempt == attempts - 1:
+                raise
+    raise AssertionError("unreachable")
 
 
 _COUNCIL_WORDS = re.compile(r"\b(council|borough|city of|county)\b", re.IGNORECASE)
