@@ -129,7 +129,7 @@ def test_remember_me_sets_a_long_lived_httponly_cookie(app, client, make_user):
 
 
 def test_cookies_are_secure_in_production(app_config, monkeypatch):
-    monkeypatch.setenv("KB_SECRET_KEY", "a-real-secret-for-the-test-only")
+    monkeypatch.setenv("KB_SECRET_KEY", "a-real-secret-for-the-test-only-32-bytes")
     production = create_app({**app_config, "ENV_NAME": "production"})
     assert production.config["SESSION_COOKIE_SECURE"] is True
     assert production.config["REMEMBER_COOKIE_SECURE"] is True

@@ -18,6 +18,7 @@ from kb.web import (
     public,
     saved_searches,
     search,
+    security,
 )
 
 BLUEPRINTS = (public, search, auth, contribute, curate, admin, api, api_tokens, imports, exports, saved_searches,
@@ -25,6 +26,7 @@ BLUEPRINTS = (public, search, auth, contribute, curate, admin, api, api_tokens, 
 
 
 def init_app(app: Flask) -> None:
+    security.init_app(app)
     hooks.init_app(app)
     errors.init_app(app)
     for module in BLUEPRINTS:

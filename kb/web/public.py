@@ -161,13 +161,17 @@ def attachment(attachment_id: int, filename: str):
     :raise 404: if there is no such attachment or the reader may not see its story.
     """
     item = attachments.get_attachment(actor(), attachment_id)
+    public = item.story.status == "published"
     response = send_file(
         attachments.stored_path(item.sha256),
         mimetype=item.content_type,
         as_attachment=True,
         download_name=item.filename,
-        max_age=3600,
+        max_age=3600 if public else None,
     )
+    if not public:
+        # Only its owner and curators may see it: no shared cache may keep a copy.
+        response.headers["Cache-Control"] = "private, no-store"
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
     return response

@@ -5,7 +5,7 @@ Fixtures:
   live_server  the base URL of ``seeded_app`` served from a thread
   page         a fresh browser context and page per test, with ``base_url``
                set, so ``page.goto("/")`` works; fails the test if the page
-               raised a JavaScript error
+               raised a JavaScript error or broke the Content-Security-Policy
   axe          ``axe(page)`` fails the test on any WCAG 2.2 A/AA fault
 
 The tests are skipped, with the reason, when Chromium, Playwright, axe-core or
@@ -110,13 +110,18 @@ def page(browser, live_server):
     context.set_default_timeout(TIMEOUT_MS)
     page = context.new_page()
     js_errors: list[str] = []
+    csp_violations: list[str] = []
     page.on("pageerror", lambda error: js_errors.append(str(error)))
+    page.on("console", lambda message: csp_violations.append(message.text)
+            if message.type == "error" and "Content Security Policy" in message.text else None)
     try:
         yield page
     finally:
         context.close()
     if js_errors:
         pytest.fail("JavaScript errors on the page:\n" + "\n".join(js_errors), pytrace=False)
+    if csp_violations:
+        pytest.fail("Content-Security-Policy violations:\n" + "\n".join(csp_violations), pytrace=False)
 
 
 @pytest.fixture

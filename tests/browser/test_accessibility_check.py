@@ -37,3 +37,23 @@ def test_check_reports_a_seeded_fault(blank_page, fault):
 def test_check_passes_a_sound_page(blank_page):
     blank_page.set_content(PAGE.format('<form><label for="q">Search</label><input id="q" name="q"></form>'))
     assert accessibility_problems(blank_page) == []
+
+
+def test_a_content_security_policy_violation_is_reported(browser):
+    """The page fixture fails a test on the console message Chromium writes for a
+    violation; that message must come for an inline script under our policy."""
+    from kb.web.security import content_security_policy
+
+    context = browser.new_context()
+    try:
+        page = context.new_page()
+        seen = []
+        page.on("console", lambda message: seen.append(message.text) if message.type == "error" else None)
+        page.route("http://kb.test/", lambda route: route.fulfill(
+            status=200, content_type="text/html", headers={"Content-Security-Policy": content_security_policy(None)},
+            body=PAGE.format("<script>document.title = 'ran'</script>")))
+        page.goto("http://kb.test/")
+        assert page.title() == "Check"
+        assert any("Content Security Policy" in text for text in seen)
+    finally:
+        context.close()
