@@ -83,7 +83,7 @@ class LiveServer:
         deadline = time.monotonic() + self.timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise RuntimeError(f"kb serve exited with {self.process.returncode}:\n{self.output(start)}")
+                raise RuntimeError(f"kb serve exited with {self.process.returncode}:\n{self.output(start)[-3000:]}")
             text = self.output(start)
             port = _LISTENING.search(text)
             if port and text.count(_BOOTED) >= self.workers:
@@ -92,7 +92,7 @@ class LiveServer:
                     return self
             time.sleep(0.1)
         self.stop()
-        raise RuntimeError(f"kb serve did not start in {self.timeout:g} s:\n{self.output(start)}")
+        raise RuntimeError(f"kb serve did not start in {self.timeout:g} s:\n{self.output(start)[-3000:]}")
 
     def _answers(self) -> bool:
         try:

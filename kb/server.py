@@ -17,6 +17,7 @@ file offset or a connection.
 """
 from __future__ import annotations
 
+import contextvars
 import multiprocessing
 
 from gunicorn import util
@@ -104,7 +105,7 @@ def serve(app, host: str, port: int, workers: int | None = None) -> None:
         search.forget_process_state()
         release_connections(app)
 
-    _Server(
+    server = _Server(
         app,
         {
             "bind": f"{host}:{port}",
@@ -116,4 +117,7 @@ def serve(app, host: str, port: int, workers: int | None = None) -> None:
             "limit_request_field_size": REQUEST_FIELD_LIMIT,
             "post_fork": post_fork,
         },
-    ).run()
+    )
+    # In a context of its own: an app context current here would be inherited by
+    # every worker, and each request would reuse it (its ``g`` and database session).
+    contextvars.Context().run(server.run)
