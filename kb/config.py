@@ -42,6 +42,8 @@ def defaults(instance: Path) -> dict:
         "SIGN_IN_LIMIT": "10 per 15 minutes",
         # Failed sign-ins from one address (an office may share one, so higher than per account).
         "SIGN_IN_ADDRESS_LIMIT": "50 per 15 minutes",
+        # Registrations (successful or not) from one address.
+        "REGISTER_ADDRESS_LIMIT": "20 per hour",
         "REMEMBER_COOKIE_DURATION": timedelta(days=30),
         "INDEX_WRITE_TIMEOUT": 30.0,
         # Email: without SMTP_URL messages are written to MAIL_FOLDER as .eml files.

@@ -245,3 +245,27 @@ def test_successful_sign_ins_do_not_count_against_the_limit(limited_app):
     for _ in range(6):
         assert sign_in_form(client, user.email).status_code == 303
         client.post("/account/sign-out")
+
+
+def test_registrations_from_one_address_are_limited(app_config):
+    limited = create_app({**app_config, "RATELIMIT_ENABLED": True, "REGISTER_ADDRESS_LIMIT": "3 per hour"})
+    with limited.app_context():
+        client = limited.test_client()
+        client.environ_base["REMOTE_ADDR"] = "198.51.100.4"
+        assert [register(client, email=f"n{n}@example.org", password="short").status_code for n in range(3)] == [422] * 3
+        refused = register(client, email="n9@example.org")
+        assert refused.status_code == 429 and "Too many accounts" in refused.get_data(as_text=True)
+        other = limited.test_client()
+        other.environ_base["REMOTE_ADDR"] = "198.51.100.5"
+        assert register(other, email="n9@example.org").status_code == 303
+        db.session.remove()
+        db.engine.dispose()
+
+
+def test_a_failed_sign_in_is_counted_even_though_its_request_rolls_back(limited_app):
+    from kb.models import Attempt
+
+    client = limited_app.test_client()
+    assert sign_in_form(client, "nobody@example.org", password="wrong password").status_code == 422
+    db.session.remove()
+    assert db.session.query(Attempt).filter_by(scope="sign-in-account", key="nobody@example.org").count() == 1

@@ -89,9 +89,9 @@ def test_production_needs_a_secret_key(tmp_path, monkeypatch):
 
 def test_production_with_a_secret_key_uses_secure_cookies(tmp_path, monkeypatch):
     monkeypatch.setenv("KB_ENV", "production")
-    monkeypatch.setenv("KB_SECRET_KEY", "s3cret-from-the-environment")
+    monkeypatch.setenv("KB_SECRET_KEY", "s3cret-from-the-environment-of-32-bytes")
     app = create_app({"INSTANCE_PATH": str(tmp_path), "SEARCH_SYNC_ON_START": False})
-    assert app.config["SECRET_KEY"] == "s3cret-from-the-environment"
+    assert app.config["SECRET_KEY"] == "s3cret-from-the-environment-of-32-bytes"
     assert app.config["SESSION_COOKIE_SECURE"] is True
     assert app.config["SESSION_COOKIE_HTTPONLY"] is True
     assert app.config["SESSION_COOKIE_SAMESITE"] == "Lax"

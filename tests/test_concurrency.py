@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -32,6 +33,11 @@ def served(app):
         server.shutdown()
         server.server_close()
         thread.join(10)
+        # Request threads may still be returning their connections.
+        db.session.remove()
+        deadline = time.monotonic() + 10
+        while db.engine.pool.checkedout() and time.monotonic() < deadline:
+            time.sleep(0.05)
 
 
 def test_requests_adding_the_same_new_organisation_tag_and_person_at_once_all_succeed(app, served, make_user):

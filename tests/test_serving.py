@@ -85,3 +85,43 @@ def test_a_short_read_of_postings_is_refused_and_never_kept(app, monkeypatch):
         search.search_stories("kestrel", snippets=False)
     monkeypatch.setattr(W3LeafMatcher, "_read_ids", read_ids)
     assert search.search_stories("kestrel", snippets=False).total == 3
+
+
+@pytest.fixture
+def accounts_instance(tmp_path, db_url):
+    """An instance (on each database) with one account, for a real server."""
+    from kb import create_app, database
+    from kb.extensions import db
+    from kb.policy import SYSTEM
+    from kb.services import users
+
+    env = make_instance(tmp_path / "accounts", db_url)
+    app = create_app({"INSTANCE_PATH": env["KB_INSTANCE_PATH"], "SQLALCHEMY_DATABASE_URI": db_url})
+    with app.app_context():
+        users.create_user(SYSTEM, "target@example.org", "correct horse battery staple")
+        database.commit(app)
+        db.session.remove()
+        db.engine.dispose()
+    return env
+
+
+def csrf_token(session, url: str) -> str:
+    import re
+
+    page = session.get(url, timeout=60).text
+    return re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+
+
+def test_failed_sign_ins_are_counted_across_every_worker(accounts_instance):
+    import requests
+
+    with LiveServer({**accounts_instance, "KB_SECRET_KEY": "k" * 32}, workers=3) as server:
+        statuses = []
+        for _ in range(14):
+            with requests.Session() as browser:  # a new connection each time: any worker may answer
+                token = csrf_token(browser, f"{server.url}/account/sign-in")
+                statuses.append(browser.post(f"{server.url}/account/sign-in", timeout=60, data={
+                    "csrf_token": token, "email": "target@example.org", "password": "wrong password"}).status_code)
+        pids = {line.split("[")[2].split("]")[0] for line in server.output().splitlines() if "Booting worker" in line}
+    assert len(pids) == 3
+    assert statuses == [422] * 10 + [429] * 4

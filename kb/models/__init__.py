@@ -16,11 +16,11 @@ from kb.models.story import (
 )
 from kb.models.suggestion import AreaSuggestion, SuggestionDecline, TagSuggestion
 from kb.models.taxonomy import ActionArea, Organisation, Person, Tag, TagAlias
-from kb.models.user import ROLES, ApiToken, User
+from kb.models.user import ROLES, ApiToken, Attempt, User
 
 __all__ = [
     "EVIDENCE_LEVELS", "KINDS", "SECTIONS", "STAGES", "STATUSES", "ROLES",
     "ActionArea", "Adoption", "AreaSuggestion", "SuggestionDecline", "TagSuggestion", "AlertDelivery", "ApiToken", "FREQUENCIES", "OutboxMessage", "SavedSearch", "SiteSetting", "Attachment", "AuditEvent", "IndexChange", "Link",
     "Organisation", "Person", "Revision", "Story", "StoryActionArea", "StoryTag",
-    "Tag", "TagAlias", "User",
+    "Tag", "TagAlias", "User", "Attempt",
 ]

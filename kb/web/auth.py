@@ -11,12 +11,10 @@ from urllib.parse import urlsplit
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_login import login_user, logout_user
-from limits import parse
 
 from kb import policy
 from kb.errors import Invalid
-from kb.extensions import limiter
-from kb.services import accounts, users
+from kb.services import accounts, attempts, users
 from kb.web.forms import (
     AccountForm,
     ChangePasswordForm,
@@ -32,6 +30,7 @@ bp = Blueprint("auth", __name__, url_prefix="/account")
 
 SIGN_IN_FAILED = "Enter a correct email address and password."
 TOO_MANY = "You have tried to sign in too many times. Wait 15 minutes, then try again."
+TOO_MANY_REGISTRATIONS = "Too many accounts have been registered from your network lately. Try again in an hour."
 
 
 # Where to go next -------------------------------------------------------------
@@ -49,29 +48,26 @@ def safe_next(target: str | None, default: str = "/my/stories") -> str:
 
 # Rate limiting -------------------------------------------------------------------
 
-def _limits(email: str) -> list[tuple]:
+def _limits(email: str) -> list[tuple[str, str, str]]:
     config = current_app.config
     return [
-        (parse(config["SIGN_IN_LIMIT"]), "sign-in-account", users.normalise_email(email)),
-        (parse(config["SIGN_IN_ADDRESS_LIMIT"]), "sign-in-address", request.remote_addr or "unknown"),
+        ("sign-in-account", users.normalise_email(email), config["SIGN_IN_LIMIT"]),
+        ("sign-in-address", _address(), config["SIGN_IN_ADDRESS_LIMIT"]),
     ]
 
 
-def _limiting() -> bool:
-    return bool(current_app.config.get("RATELIMIT_ENABLED")) and limiter.enabled and limiter.initialized
+def _address() -> str:
+    return request.remote_addr or "unknown"
 
 
 def sign_in_blocked(email: str) -> bool:
     """True if this account or this address has failed to sign in too often lately."""
-    if not _limiting():
-        return False
-    return any(not limiter.limiter.test(limit, scope, key) for limit, scope, key in _limits(email))
+    return any(attempts.over_limit(*limit) for limit in _limits(email))
 
 
 def count_failure(email: str) -> None:
-    if _limiting():
-        for limit, scope, key in _limits(email):
-            limiter.limiter.hit(limit, scope, key)
+    for limit in _limits(email):
+        attempts.count(*limit)
 
 
 def attempt_sign_in(email: str, password: str, remember: bool = False) -> str | None:
@@ -130,12 +126,20 @@ def register():
     The page after registering is the same whether or not the address already
     had an account (its owner is told by email), so it reveals nobody's account.
     Answers 422 with every problem at its field (a malformed address, a domain
-    that may not register, a short or common password).
+    that may not register, a short or common password), 429 after too many
+    registrations from one address.
     """
     next_url = safe_next(request.values.get("next"))
     if policy.is_signed_in(actor()):
         return redirect(next_url, 303)
     form = RegisterForm()
+    limit = ("register-address", _address(), current_app.config["REGISTER_ADDRESS_LIMIT"])
+    if form.is_submitted() and attempts.over_limit(*limit):
+        form.email.errors = [TOO_MANY_REGISTRATIONS]
+        return render_template("account/register.html", form=form, next_url=next_url,
+                               errors=first_errors(form)), 429
+    if form.is_submitted():
+        attempts.count(*limit)
     if form.validate_on_submit():
         try:
             accounts.register(actor(), form.email.data, form.password.data, display_name=form.display_name.data)
