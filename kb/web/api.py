@@ -41,6 +41,10 @@ class BadRequest(DomainError):
     status = 400
 
 
+class RequestEntityTooLarge(DomainError):
+    status = 413
+
+
 # Who is calling ----------------------------------------------------------------
 
 @bp.before_request
@@ -118,18 +122,37 @@ def _has_surrogate(value) -> bool:
     return False
 
 
+_TOO_DEEP = object()
+
+
+def _depth(value, limit: int = 64) -> int:
+    """How deeply lists and objects nest in ``value`` (counting stops past ``limit``)."""
+    if limit <= 0 or not isinstance(value, (list, dict)):
+        return 0
+    items = value.values() if isinstance(value, dict) else value
+    return 1 + max((_depth(item, limit - 1) for item in items), default=0)
+
+
 def json_body(schema_name: str, *, optional: bool = False) -> dict:
     """The request's JSON object, checked against the OpenAPI schema ``schema_name``.
 
     :raise UnsupportedMediaType: (415) if the body is not sent as application/json.
-    :raise BadRequest: (400) if it is not valid JSON.
+    :raise BadRequest: (400) if it is not valid JSON or nests deeper than MAX_JSON_DEPTH.
+    :raise RequestEntityTooLarge: (413) if it is larger than MAX_JSON_BYTES.
     :raise Invalid: (422) with a message per field if it does not fit the schema.
     """
     if optional and not request.get_data(cache=True):
         return {}
     if not request.is_json:
         raise UnsupportedMediaType("Send the body as JSON, with Content-Type: application/json.")
-    data = request.get_json(silent=True)
+    if (request.content_length or 0) > openapi.MAX_JSON_BYTES:
+        raise RequestEntityTooLarge(f"A JSON body may be up to {openapi.MAX_JSON_BYTES // 1024 // 1024} MB.")
+    try:
+        data = request.get_json(silent=True)
+    except RecursionError:  # nested far too deeply for the parser
+        data = _TOO_DEEP
+    if data is _TOO_DEEP or _depth(data) > openapi.MAX_JSON_DEPTH:
+        raise BadRequest(f"The JSON body is nested more than {openapi.MAX_JSON_DEPTH} levels deep.")
     if data is None and request.get_data(cache=True).strip() != b"null":
         raise BadRequest("The body is not valid JSON.")
     if not isinstance(data, dict):

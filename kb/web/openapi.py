@@ -17,6 +17,15 @@ SORTS = ("relevance", "newest", "evidence")
 
 TEXT = {"type": "string"}
 NAMES = {"type": "array", "items": TEXT}
+# Every list in a request body has a documented maximum, checked before any work.
+MAX_NAMES = 50          # organisations, people, tags, suggested tags of one story
+MAX_NAME_LENGTH = 200
+MAX_RELATED = 50
+MAX_AREAS = 4
+MAX_JSON_DEPTH = 8      # a story with links with tags is 4 levels deep
+MAX_JSON_BYTES = 2 * 1024 * 1024
+NAMES_IN = {"type": "array", "items": {"type": "string", "maxLength": MAX_NAME_LENGTH}, "maxItems": MAX_NAMES}
+SLUGS_IN = {"type": "array", "items": {"type": "string", "maxLength": MAX_NAME_LENGTH}}
 DATE_OR_NULL = {"type": ["string", "null"], "format": "date"}
 DATE_TIME_OR_NULL = {"type": ["string", "null"], "format": "date-time"}
 
@@ -61,7 +70,7 @@ LINK = _obj({
     "url": {"type": "string", "description": "A full web address (http or https)."},
     "title": TEXT,
     "rel": {"type": "string", "enum": list(LINK_RELS)},
-    "tags": NAMES,
+    "tags": NAMES_IN,
 }, required=["url"])
 
 LEVEL = {"type": "integer", "minimum": 0, "maximum": max(EVIDENCE_LEVELS),
@@ -100,8 +109,8 @@ STORY_INPUT = {
         "summary": {"type": "string", "maxLength": 1000},
         "body": {"type": "string", "description": "Markdown."},
         "published_on": {"type": ["string", "null"], "description": "YYYY, YYYY-MM or YYYY-MM-DD."},
-        "organisations": NAMES,
-        "people": NAMES,
+        "organisations": NAMES_IN,
+        "people": NAMES_IN,
         "place": {"type": "string", "maxLength": 200},
         "sector": {"type": "string", "maxLength": 200},
         "stage": {"type": "string", "enum": ["", *STAGES]},
@@ -117,13 +126,13 @@ STORY_INPUT = {
         "adapted_from": {"type": "string", "description": "Slug of the story this idea was adapted from."},
         "adoptions": {"type": "array", "items": ADOPTION, "maxItems": MAX_ADOPTIONS},
         "links": {"type": "array", "items": LINK, "maxItems": 500},
-        "action_areas": {"type": "array", "items": {"anyOf": [
+        "action_areas": {"type": "array", "maxItems": MAX_AREAS, "items": {"anyOf": [
             TEXT, _obj({"slug": TEXT, "reason": TEXT}, required=["slug"])]}},
-        "tags": NAMES,
-        "related": {"type": "array", "items": TEXT, "description": "Slugs of related stories."},
+        "tags": NAMES_IN,
+        "related": {**SLUGS_IN, "maxItems": MAX_RELATED, "description": "Slugs of related stories."},
         "featured": {"type": "boolean"},
-        "suggested_tags": NAMES,
-        "suggested_areas": {"type": "array", "items": TEXT, "description": "Action area slugs."},
+        "suggested_tags": NAMES_IN,
+        "suggested_areas": {**SLUGS_IN, "maxItems": MAX_AREAS, "description": "Action area slugs."},
         "source": {"type": "string", "maxLength": 50},
         "source_id": {"type": "string", "maxLength": 300},
     },
