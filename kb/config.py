@@ -29,6 +29,11 @@ def defaults(instance: Path) -> dict:
         "INDEX_DIR": str(instance / "index"),
         "UPLOAD_DIR": str(instance / "uploads"),
         "MAX_UPLOAD_BYTES": 20 * 1024 * 1024,
+        # PDF text is extracted in a child process with these limits; past them
+        # the file is kept with text_status "over_limits".
+        "PDF_CPU_SECONDS": 10,
+        "PDF_MEMORY_BYTES": 1024 * 1024 * 1024,
+        "PDF_WALL_SECONDS": 30,
         # Several files of 20 MB may come in one form.
         "MAX_CONTENT_LENGTH": 110 * 1024 * 1024,
         "PAGE_SIZE": 20,

@@ -8,16 +8,23 @@ def _escape(text: str) -> bytes:
     return text.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)").encode("latin-1", "replace")
 
 
-def make_pdf(*lines: str) -> bytes:
+def make_pdf(*lines: str, content: bytes | None = None) -> bytes:
     """A one-page PDF showing ``lines`` in Helvetica (no lines: a page with no text,
-    as a scanned, image-only document has)."""
-    content = b"BT /F1 12 Tf 72 720 Td 14 TL " + b" ".join(b"(" + _escape(line) + b") '" for line in lines) + b" ET"
+    as a scanned, image-only document has). ``content``: a page content stream of
+    one's own, stored compressed."""
+    stream = b""
+    if content is not None:
+        import zlib
+
+        content, stream = zlib.compress(content, 9), b" /Filter /FlateDecode"
+    else:
+        content = b"BT /F1 12 Tf 72 720 Td 14 TL " + b" ".join(b"(" + _escape(line) + b") '" for line in lines) + b" ET"
     objects = [
         b"<< /Type /Catalog /Pages 2 0 R >>",
         b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
         b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R"
         b" /Resources << /Font << /F1 5 0 R >> >> >>",
-        b"<< /Length %d >>\nstream\n" % len(content) + content + b"\nendstream",
+        b"<< /Length %d%s >>\nstream\n" % (len(content), stream) + content + b"\nendstream",
         b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>",
     ]
     out = io.BytesIO()
@@ -48,3 +55,9 @@ def encrypted_pdf(*lines: str, password: str = "secret") -> bytes:
 def corrupt_pdf() -> bytes:
     """Starts like a PDF, then is not one."""
     return b"%PDF-1.7\n" + bytes(range(256)) * 8
+
+
+def inflating_pdf(operations: int = 3_000_000) -> bytes:
+    """A small PDF whose one compressed page inflates to ``operations`` text
+    operations (tens of megabytes): extracting its text takes minutes."""
+    return make_pdf(content=b"BT /F1 12 Tf 72 720 Td " + b"(Zanzibarite) Tj " * operations + b"ET")

@@ -76,3 +76,66 @@ def test_production_refuses_a_secret_key_shorter_than_32_bytes(app_config, monke
     monkeypatch.setenv("KB_SECRET_KEY", secret)
     with pytest.raises(ConfigError, match="32 bytes"):
         create_app({**app_config, "SECRET_KEY": secret, "ENV_NAME": "production"})
+
+
+@pytest.fixture
+def token(app, make_user):
+    from kb import database
+    from kb.services import tokens
+
+    _, plaintext = tokens.create_token(make_user("curator"), "hardening")
+    database.commit(app)
+    return plaintext
+
+
+def post_story(client, token, body, **kwargs):
+    return client.post("/api/v1/stories", headers={"Authorization": f"Bearer {token}"}, json=body, **kwargs)
+
+
+@pytest.mark.parametrize("field, count", [("organisations", 100_000), ("tags", 51), ("people", 51),
+                                          ("related", 51), ("suggested_areas", 5)])
+def test_an_api_list_past_its_documented_maximum_is_a_422_naming_it(app, client, token, field, count):
+    response = post_story(client, token, {"title": "Long lists", field: [f"name {n}" for n in range(count)]})
+    assert response.status_code == 422
+    assert field in response.get_json()["errors"]
+    from kb.models import Organisation, Story
+    from kb.extensions import db
+
+    assert db.session.query(Story).count() == 0 and db.session.query(Organisation).count() == 0
+
+
+def test_the_documented_maxima_are_in_the_openapi_document(app, client):
+    schema = client.get("/api/v1/openapi.json").get_json()["components"]["schemas"]
+    text = str(schema)
+    assert "'maxItems': 50" in text and "'maxItems': 4" in text
+
+
+@pytest.mark.parametrize("depth", [100_000, 9])
+def test_deeply_nested_json_is_a_400(app, client, token, depth):
+    body = "[" * depth + "]" * depth
+    response = client.post("/api/v1/stories", data='{"title": "x", "links": ' + body + "}",
+                           headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"})
+    assert response.status_code == 400
+    assert "nested" in response.get_json()["error"]
+
+
+def test_a_json_body_over_2_mb_is_a_413(app, client, token):
+    response = post_story(client, token, {"title": "Big", "body": "x" * (2 * 1024 * 1024 + 1)})
+    assert response.status_code == 413
+
+
+def test_a_pdf_too_costly_to_read_is_kept_and_flagged(app, make_user):
+    from pdfs import inflating_pdf
+
+    from kb import database
+    from kb.services import attachments, stories
+
+    app.config.update(PDF_CPU_SECONDS=1, PDF_WALL_SECONDS=20)
+    data = inflating_pdf()
+    assert len(data) < 200_000
+    owner = make_user()
+    story = stories.create_story(owner, {"title": "With a costly PDF"})
+    item = attachments.add_attachment(owner, story, attachments.store_upload("bomb.pdf", data))
+    database.commit(app)
+    assert (item.text_status, item.text) == ("over_limits", "")
+    assert attachments.stored_path(item.sha256).read_bytes() == data

@@ -10,13 +10,11 @@ from __future__ import annotations
 
 import codecs
 import hashlib
-import io
 import logging
 import os
 import re
 import tempfile
 import unicodedata
-import warnings
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -168,40 +166,44 @@ def upload_from_token(actor, token: str) -> Upload | None:
 # Text extraction -----------------------------------------------------------
 
 def extract_text(upload: Upload) -> tuple[str, str]:
-    """(text, status): status is "ok", or "failed" when no text could be had
-    (an encrypted, corrupt or image-only PDF). Never raises for a bad file."""
-    data = stored_path(upload.sha256).read_bytes()
+    """(text, status): status is "ok"; "failed" when no text could be had (an
+    encrypted, corrupt or image-only PDF); or "over_limits" when extracting it
+    took more CPU time, memory or output than allowed (the file is kept either
+    way). Never raises for a bad file."""
+    path = stored_path(upload.sha256)
     if upload.content_type == TEXT:
-        return data.decode("utf-8", errors="replace")[:MAX_EXTRACTED_CHARS], "ok"
-    text = _pdf_text(data)
-    return (text, "ok") if text else ("", "failed")
+        return path.read_bytes().decode("utf-8", errors="replace")[:MAX_EXTRACTED_CHARS], "ok"
+    return _pdf_text(path)
 
 
-def _pdf_text(data: bytes) -> str:
-    from pypdf import PdfReader
+def _pdf_text(path: Path) -> tuple[str, str]:
+    """Extract in a child process limited in CPU time, memory, output and wall time."""
+    import subprocess
+    import sys
 
-    pypdf_log = logging.getLogger("pypdf")
-    level = pypdf_log.level
-    pypdf_log.setLevel(logging.ERROR)
+    config = current_app.config
+    cpu, memory = int(config["PDF_CPU_SECONDS"]), int(config["PDF_MEMORY_BYTES"])
+
+    def limit() -> None:
+        import resource
+
+        resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu))
+        resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
+
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            reader = PdfReader(io.BytesIO(data))
-            if reader.is_encrypted and not reader.decrypt(""):
-                return ""
-            parts, size = [], 0
-            for page in reader.pages[:MAX_PDF_PAGES]:
-                part = page.extract_text() or ""
-                parts.append(part)
-                size += len(part)
-                if size >= MAX_EXTRACTED_CHARS:
-                    break
-    except Exception as exc:  # pypdf raises many kinds of error for damaged files
-        log.info("No text from PDF: %s", exc)
-        return ""
-    finally:
-        pypdf_log.setLevel(level)
-    return " ".join(" ".join(parts).split())[:MAX_EXTRACTED_CHARS]
+        done = subprocess.run(
+            [sys.executable, "-I", str(Path(__file__).with_name("pdftext.py")), str(path),
+             str(MAX_EXTRACTED_CHARS), str(MAX_PDF_PAGES)],
+            capture_output=True, timeout=float(config["PDF_WALL_SECONDS"]), preexec_fn=limit)
+    except subprocess.TimeoutExpired:
+        log.warning("PDF text extraction of %s ran past %s s: kept without text", path.name, config["PDF_WALL_SECONDS"])
+        return "", "over_limits"
+    if done.returncode != 0:
+        over = done.returncode < 0 or b"MemoryError" in done.stderr
+        log.info("No text from PDF %s: %s", path.name, done.stderr.decode(errors="replace")[-300:])
+        return "", "over_limits" if over else "failed"
+    text = done.stdout[:4 * MAX_EXTRACTED_CHARS].decode("utf-8", errors="replace")[:MAX_EXTRACTED_CHARS]
+    return (text, "ok") if text else ("", "failed")
 
 
 # Attaching and removing ------------------------------------------------------
