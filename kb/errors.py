@@ -27,3 +27,9 @@ class Invalid(DomainError):
 
 class Conflict(DomainError):
     status = 409
+
+
+class Unavailable(DomainError):
+    """A part the request needs cannot work now (the search index cannot be read)."""
+
+    status = 503

@@ -50,8 +50,14 @@ def index_rebuild(procs: int | None):
 @index_group.command("verify")
 @with_appcontext
 def index_verify():
-    """List every difference between the index and the database; exit 1 if there is any."""
-    drift = search.verify(current_app)
+    """List every difference between the index and the database; exit 1 if there
+    is any, 2 if the index cannot be read."""
+    try:
+        drift = search.verify(current_app)
+    except Exception as exc:  # a damaged index raises anything from deep inside Whoosh
+        click.echo(f"The search index cannot be read ({type(exc).__name__}: {exc}). "
+                   "Run `kb index rebuild` to build it again from the database.", err=True)
+        sys.exit(2)
     for line in drift.lines():
         click.echo(line)
     if not drift.clean:

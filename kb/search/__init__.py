@@ -151,6 +151,27 @@ def _tag_slug(slug: str) -> str:
     return tag.slug if tag else slug
 
 
+def _index_must_be_readable(function):
+    """Turn a failure to read the index into ``Unavailable`` (a 503 page), logged
+    loudly: a corrupt segment otherwise made every search a 500 until a rebuild."""
+    from functools import wraps
+
+    from kb.errors import DomainError, Unavailable
+
+    @wraps(function)
+    def guarded(*args, **kwargs):
+        try:
+            return function(*args, **kwargs)
+        except DomainError:
+            raise
+        except Exception as exc:
+            log.critical("The search index cannot be read; run `kb index rebuild`", exc_info=True)
+            raise Unavailable("Search is not available at the moment. Please try again later.") from exc
+
+    return guarded
+
+
+@_index_must_be_readable
 def search_stories(q="", filters=None, sort="relevance", page=1, per_page=20,
                    statuses=("published",), snippets=True, suggest=True, full_facet=None,
                    collapse=False) -> SearchResults:

@@ -21,6 +21,7 @@ TITLES = {
     422: "There is a problem with what was sent",
     429: "Too many attempts",
     500: "Sorry, there is a problem with the service",
+    503: "Sorry, the service is not available at the moment",
 }
 
 
