@@ -47,11 +47,14 @@ def test_the_page_template_inline_line_runs_only_by_its_nonce(app, client):
 
 def test_production_adds_hsts(app_config, monkeypatch):
     from kb import create_app
+    from kb.extensions import db
 
     monkeypatch.setenv("KB_SECRET_KEY", "x" * 32)
     production = create_app({**app_config, "ENV_NAME": "production"})
     with production.app_context():
         headers = production.test_client().get("/about").headers
+        db.session.remove()
+        db.engine.dispose()
     assert headers["Strict-Transport-Security"].startswith("max-age=")
 
 
