@@ -2,13 +2,13 @@
 shared by every worker and node
 
 Revision ID: attempts
-Revises: filing_suggestions
+Revises: case_record
 """
 import sqlalchemy as sa
 from alembic import op
 
 revision = "attempts"
-down_revision = "filing_suggestions"
+down_revision = "case_record"
 branch_labels = None
 depends_on = None
 
