@@ -49,6 +49,9 @@ def defaults(instance: Path) -> dict:
         "SIGN_IN_ADDRESS_LIMIT": "50 per 15 minutes",
         # Registrations (successful or not) from one address.
         "REGISTER_ADDRESS_LIMIT": "20 per hour",
+        # Password reset links asked for one email address, and from one network address.
+        "PASSWORD_RESET_LIMIT": "5 per hour",
+        "PASSWORD_RESET_ADDRESS_LIMIT": "20 per hour",
         "REMEMBER_COOKIE_DURATION": timedelta(days=30),
         "INDEX_WRITE_TIMEOUT": 30.0,
         # Email: without SMTP_URL messages are written to MAIL_FOLDER as .eml files.

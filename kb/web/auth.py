@@ -31,6 +31,7 @@ bp = Blueprint("auth", __name__, url_prefix="/account")
 SIGN_IN_FAILED = "Enter a correct email address and password."
 TOO_MANY = "You have tried to sign in too many times. Wait 15 minutes, then try again."
 TOO_MANY_REGISTRATIONS = "Too many accounts have been registered from your network lately. Try again in an hour."
+TOO_MANY_RESETS = "You have asked for too many password reset links. Wait an hour, then try again."
 
 
 # Where to go next -------------------------------------------------------------
@@ -183,10 +184,20 @@ def resend_confirmation():
 def password_reset():
     """Ask for a link to reset a forgotten password.
 
-    The answer is the same whether or not the address has an account.
+    The answer is the same whether or not the address has an account; 429
+    after too many requests for one address or from one network address.
     """
     form = PasswordResetRequestForm()
     if form.validate_on_submit():
+        email = users.normalise_email(form.email.data)
+        limits = [("password-reset-account", email, current_app.config["PASSWORD_RESET_LIMIT"]),
+                  ("password-reset-address", _address(), current_app.config["PASSWORD_RESET_ADDRESS_LIMIT"])]
+        # Counted for every address typed, so being refused reveals no account either.
+        if any(attempts.over_limit(*limit) for limit in limits):
+            form.email.errors = [TOO_MANY_RESETS]
+            return render_template("account/password_reset.html", form=form, errors=first_errors(form)), 429
+        for limit in limits:
+            attempts.count(*limit)
         accounts.request_password_reset(form.email.data)
         return render_template("account/password_reset_sent.html", email=users.normalise_email(form.email.data),
                                minutes=accounts.RESET_SECONDS // 60)
