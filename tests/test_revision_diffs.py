@@ -37,8 +37,8 @@ def test_a_value_change_says_before_and_after_in_words(app, client, make_story, 
     last = revisions.list_revisions(SYSTEM, story)[0].number
     sign_in(make_user("curator"))
     page = client.get(f"/curate/stories/{story.id}/revisions/compare?from=1&to={last}").get_data(as_text=True)
-    assert '<span class="kb-diff__label">Before: </span>Leeds' in page
-    assert '<span class="kb-diff__label">After: </span>York' in page
+    assert '<span class="kb-diff__label">Before: </span><del class="kb-diff__del">Leeds</del>' in page
+    assert '<span class="kb-diff__label">After: </span><ins class="kb-diff__ins">York</ins>' in page
 
 
 def test_reordered_tags_areas_organisations_and_people_are_no_change(app):
