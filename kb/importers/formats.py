@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from html.parser import HTMLParser
 
+from kb.importers.cleaning import decode_entities
 from kb.models import KINDS, SECTIONS, STAGES
 from kb.services.stories import is_web_url, normalise_url
 
@@ -40,12 +41,22 @@ ALIASES = {"organisation": "organisations", "organization": "organisations", "or
            "description": "summary", "link": "url", "href": "url", "action_area": "action_areas",
            "areas": "action_areas", "authority": "authority_code", "local_authority": "authority_code",
            "adopted_by": "adoptions"}
-KIND_SYNONYMS = {
+# What an import's ``kind`` becomes when it is not one of kb's kinds (keys) or
+# their labels. docs/import-formats.md shows this table; keep the two the same.
+KIND_MAP = {
     "case": "case_study", "project": "case_study", "case study": "case_study", "casestudy": "case_study",
     "blog": "blog_post", "post": "blog_post", "blog post": "blog_post", "article": "blog_post",
+    "news": "blog_post", "news item": "blog_post", "press release": "blog_post", "announcement": "blog_post",
     "bookmark": "link", "camp write-up": "camp_writeup", "camp writeup": "camp_writeup",
-    "unconference": "camp_writeup", "presentation": "talk", "video": "talk", "reading list": "reading_list",
+    "unconference": "camp_writeup", "presentation": "talk", "video": "talk", "podcast": "talk",
+    "reading list": "reading_list",
+    "events": "event", "camp": "event", "webinar": "event", "conference": "event", "meetup": "event",
+    "workshop": "event", "hackathon": "event", "seminar": "event", "summit": "event",
+    "publication": "report", "paper": "report", "white paper": "report", "study": "report",
+    "guide": "report", "toolkit": "report",
 }
+# The general kind a record gets when its kind is missing or unknown (with a warning).
+FALLBACK_KIND = "report"
 
 
 class FileProblem(ValueError):
@@ -150,7 +161,8 @@ def _as_list(name: str, value, problems: list[str], separators: str = ";") -> li
     if value is None or value == "":
         return []
     if isinstance(value, str):
-        return _split_list(value, separators)
+        # "U.S. EPA &amp; partners" is one name: its entity is no separator.
+        return _split_list(decode_entities(value), separators)
     if isinstance(value, list) and all(isinstance(item, (str, int, float)) and not isinstance(item, bool)
                                       for item in value):
         return [str(item) for item in value]
@@ -159,12 +171,18 @@ def _as_list(name: str, value, problems: list[str], separators: str = ";") -> li
 
 
 def kind_of(value: str) -> str:
-    """A kind from its key, its label or a common synonym ("case", "project", "bookmark")."""
-    text = " ".join(value.replace("_", " ").replace("-", " ").split()).lower()
+    """A kind from its key, its label or the mapping table (KIND_MAP: "case",
+    "project", "webinar"); the value as it was when none of them knows it."""
+    text = _kind_words(value)
     for key, label in KINDS.items():
-        if text in (key.replace("_", " "), label.lower()):
+        if text in (_kind_words(key), _kind_words(label)):
             return key
-    return KIND_SYNONYMS.get(text, value)
+    mapped = {_kind_words(name): kind for name, kind in KIND_MAP.items()}
+    return mapped.get(text, mapped.get(text.replace(" ", ""), value))
+
+
+def _kind_words(value: str) -> str:
+    return " ".join(value.replace("_", " ").replace("-", " ").split()).lower()
 
 
 def stage_of(value: str) -> str:
@@ -295,8 +313,8 @@ def _row_from_record(line: int, record, label: str = "") -> Row:
         return Row(line, error="not a JSON object", label=label)
     row = Row(line, label=label)
     row.fields, problems = story_fields(record, row.warnings)
-    if problems:
-        row.error = "; ".join(dict.fromkeys(problems))
+    # A value of the wrong shape costs the record that value, not the record.
+    row.warnings.extend(f"{problem}: left out" for problem in dict.fromkeys(problems))
     return row
 
 

@@ -17,16 +17,23 @@ from sqlalchemy.exc import SQLAlchemyError
 from kb import database, policy
 from kb.errors import DomainError, Forbidden, Invalid
 from kb.extensions import db
-from kb.importers.formats import Row, content_id, parse
+from kb.models import KINDS, STAGES, Story
+from kb.importers import cleaning
+from kb.importers.formats import FALLBACK_KIND, Row, content_id, parse, title_from_url
 from kb.importers.report import Report
 from kb.services import stories, taxonomy
-from kb.services.stories import normalise_url
+from kb.services.stories import is_web_url, normalise_url
 
 log = logging.getLogger(__name__)
 
 STATUSES = ("draft", "submitted", "published")
 BATCH_SIZE = 200
-MAX_SUMMARY = stories.TEXT_FIELDS["summary"]
+# Plain-text fields (entities decoded, tags stripped); the body is Markdown and keeps its HTML.
+PLAIN_FIELDS = ("title", "summary", "place", "sector", "stage", "evidence")
+PLAIN_LISTS = ("organisations", "people", "tags", "suggested_tags")
+FIELD_LIMITS = {**stories.TEXT_FIELDS, "source": Story.__table__.c.source.type.length,
+                "source_id": Story.__table__.c.source_id.type.length}
+SHORTENED_AT_A_WORD = ("title", "summary", "place", "sector", "evidence")
 
 
 class KnownStories:
@@ -81,25 +88,75 @@ def source_urls(fields: dict) -> list[str]:
 # Validate ------------------------------------------------------------------------------------
 
 def prepare(actor, row: Row, fmt: str) -> dict:
-    """The row's fields ready for the services: identity, a summary that fits,
-    and tags through the vocabulary (suggestions only, for those who may not tag).
+    """The row's fields ready for the services: cleaned (see cleaning.py), with
+    identity, a kind, a summary, values that fit, and tags through the vocabulary
+    (suggestions only, for those who may not tag). Each change is a warning on the row.
 
-    :raise Invalid: if the row cannot become a story.
+    :raise Invalid: if the row has neither a title nor an address.
     """
     fields = dict(row.fields)
-    if not fields.get("title", "").strip():
-        raise Invalid("The record has no title.", {"title": "Enter a title."})
+    _clean(fields, row)
     if not fields.get("source"):
         fields["source"] = fmt
     if not fields.get("source_id"):
         urls = source_urls(fields)
-        fields["source_id"] = normalise_url(urls[0])[:300] if urls else content_id(fields)
-    summary = fields.get("summary", "")
-    if len(summary) > MAX_SUMMARY:
-        fields["summary"] = summary[: MAX_SUMMARY - 1].rsplit(" ", 1)[0].rstrip(" ,.;:") + "…"
-        row.warnings.append(f"summary shortened to {MAX_SUMMARY:,} characters")
+        fields["source_id"] = normalise_url(urls[0]) if urls else content_id(fields)
+    _fit(fields, row)
     _vocabulary(actor, fields, row)
     return fields
+
+
+def _clean(fields: dict, row: Row) -> None:
+    """The same cleaning for every format: plain text where text is plain, a body
+    whose links lead somewhere, and what review needs (title, kind, summary)."""
+    for name in PLAIN_FIELDS:
+        if fields.get(name):
+            fields[name] = cleaning.plain(fields[name])
+    for name in PLAIN_LISTS:
+        if fields.get(name):
+            fields[name] = [text for text in (cleaning.plain(item) for item in fields[name]) if text]
+    urls = source_urls(fields)
+    if not fields.get("title"):
+        if not urls:
+            raise Invalid("The record has neither a title nor an address.",
+                          {"title": "Enter a title (or give the record's address)."})
+        fields["title"] = title_from_url(urls[0])
+        row.warnings.append("no title: the address was used as the title")
+    if fields.get("body"):
+        if urls:
+            fields["body"] = cleaning.resolve_links(fields["body"], urls[0])
+        fields["body"] = cleaning.drop_repeated_summary(fields.get("summary", ""), fields["body"])
+    if fields.get("published_on"):
+        try:
+            stories.parse_date(fields["published_on"])
+        except (ValueError, TypeError):
+            row.warnings.append(f"date “{str(fields['published_on'])[:40]}” is not a date: left out")
+            del fields["published_on"]
+    if fields.get("stage") and fields["stage"] not in STAGES:
+        row.warnings.append(f"stage “{fields.pop('stage')[:60]}” is not one of {', '.join(STAGES)}: left out")
+    bad_links = [link for link in fields.get("links") or [] if not is_web_url(link.get("url", ""))]
+    if bad_links:
+        fields["links"] = [link for link in fields["links"] if link not in bad_links]
+        row.warnings.append(f"left out {len(bad_links)} link(s) that are not web addresses")
+    if not fields.get("kind"):
+        fields["kind"] = FALLBACK_KIND
+        row.warnings.append(f"no kind: imported as {KINDS[FALLBACK_KIND]}")
+    elif fields["kind"] not in KINDS:
+        row.warnings.append(f"kind “{fields['kind'][:60]}” is not one of {', '.join(KINDS)}: "
+                            f"imported as {KINDS[FALLBACK_KIND]}")
+        fields["kind"] = FALLBACK_KIND
+    if not fields.get("summary"):
+        fields["summary"] = cleaning.summary_from_body(fields.get("body", "")) or fields["title"]
+        row.warnings.append("no summary: taken from the " + ("body" if fields.get("body") else "title"))
+
+
+def _fit(fields: dict, row: Row) -> None:
+    """Values longer than kb keeps, shortened at a word, each with a warning."""
+    for name, limit in FIELD_LIMITS.items():
+        value = fields.get(name)
+        if isinstance(value, str) and len(value) > limit:
+            fields[name] = cleaning.shorten(value, limit) if name in SHORTENED_AT_A_WORD else value[:limit]
+            row.warnings.append(f"{name.replace('_', ' ')} shortened to {limit:,} characters")
 
 
 def _vocabulary(actor, fields: dict, row: Row) -> None:

@@ -14,6 +14,7 @@ KINDS = {
     "report": "Report",
     "camp_writeup": "Camp write-up",
     "talk": "Talk",
+    "event": "Event",
     "blog_post": "Blog post",
     "case_study": "Case study",
     "reading_list": "Reading list",

@@ -204,7 +204,8 @@ def clean_story_input(data: dict, *, complete: bool) -> dict:
     if "kind" in data:
         out["kind"] = _text(data["kind"])
         if out["kind"] and out["kind"] not in KINDS:
-            errors["kind"] = "Choose what kind of story this is."
+            errors["kind"] = (f"“{out['kind'][:60]}” is not a kind of story kb knows: "
+                              f"use one of {', '.join(KINDS)}.")
     if "stage" in data:
         out["stage"] = _text(data["stage"])
         if out["stage"] and out["stage"] not in STAGES:
