@@ -43,19 +43,23 @@ def current_revision() -> str | None:
         return MigrationContext.configure(connection).get_current_revision()
 
 
-def commit(app) -> None:
+def commit(app, *, sync: bool = True) -> None:
     """End the unit of work: commit, then bring the search index up to date.
 
     The one place a transaction is committed, for a request, a CLI command or an
     import. A failing sync is logged and retried later, never reported as a failed save;
     so is mail the unit of work queued (it waits in the outbox).
+    ``sync=False`` (an import between its index batches) leaves the index for a
+    later commit of the same session.
     """
     session = db.session
     dirty = session.info.pop("kb_index_dirty", False)
     session.info.pop("kb_log_locked", None)
     queued_mail = session.info.pop("kb_mail_queued", None)
     session.commit()
-    if dirty:
+    if dirty and not sync:
+        session.info["kb_index_dirty"] = True
+    elif dirty:
         from kb import search
 
         search.sync_quietly(app)

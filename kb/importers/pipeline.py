@@ -8,6 +8,7 @@ index follows. A dry run does everything and then rolls it all back.
 from __future__ import annotations
 
 import logging
+import time
 from collections import defaultdict
 from typing import Callable
 
@@ -28,6 +29,12 @@ log = logging.getLogger(__name__)
 
 STATUSES = ("draft", "submitted", "published")
 BATCH_SIZE = 200
+# A batch's transaction ends after this long, so that a web write (which waits
+# for the change log's lock on PostgreSQL) never waits much more than a second.
+BATCH_SECONDS = 0.5
+# The search index takes the committed stories this many at a time (and the rest
+# at the end): one Whoosh commit, and one merge of its segments, per index batch.
+INDEX_BATCH = 500
 # Plain-text fields (entities decoded, tags stripped); the body is Markdown and keeps its HTML.
 PLAIN_FIELDS = ("title", "summary", "place", "sector", "stage", "evidence")
 PLAIN_LISTS = ("organisations", "people", "tags", "suggested_tags")
@@ -72,6 +79,13 @@ class KnownStories:
                 return slug
         return None
 
+    def copy(self) -> "KnownStories":
+        other = object.__new__(KnownStories)
+        other.by_source, other.slugs = dict(self.by_source), set(self.slugs)
+        other.pending_links = list(self.pending_links)
+        other.by_url = defaultdict(list, {url: list(found) for url, found in self.by_url.items()})
+        return other
+
     def add(self, fields: dict, slug: str) -> None:
         source, source_id = fields.get("source", ""), fields.get("source_id", "")
         self.slugs.add(slug)
@@ -87,7 +101,7 @@ def source_urls(fields: dict) -> list[str]:
 
 # Validate ------------------------------------------------------------------------------------
 
-def prepare(actor, row: Row, fmt: str) -> dict:
+def prepare(actor, row: Row, fmt: str, tags: dict | None = None) -> dict:
     """The row's fields ready for the services: cleaned (see cleaning.py), with
     identity, a kind, a summary, values that fit, and tags through the vocabulary
     (suggestions only, for those who may not tag). Each change is a warning on the row.
@@ -102,7 +116,7 @@ def prepare(actor, row: Row, fmt: str) -> dict:
         urls = source_urls(fields)
         fields["source_id"] = normalise_url(urls[0]) if urls else content_id(fields)
     _fit(fields, row)
-    _vocabulary(actor, fields, row)
+    _vocabulary(actor, fields, row, {} if tags is None else tags)
     return fields
 
 
@@ -159,12 +173,16 @@ def _fit(fields: dict, row: Row) -> None:
             row.warnings.append(f"{name.replace('_', ' ')} shortened to {limit:,} characters")
 
 
-def _vocabulary(actor, fields: dict, row: Row) -> None:
+def _vocabulary(actor, fields: dict, row: Row, known_tags: dict) -> None:
+    """Tags as the vocabulary names them; ``known_tags`` keeps the names found so far."""
     tags, suggested = [], list(fields.get("suggested_tags") or [])
     for name in fields.get("tags") or []:
-        tag = taxonomy.find_tag(name)
-        if tag is not None:
-            tags.append(tag.name)
+        if name not in known_tags:
+            tag = taxonomy.find_tag(name)
+            if tag is not None:
+                known_tags[name] = tag.name
+        if name in known_tags:
+            tags.append(known_tags[name])
         elif policy.can_create_tag(actor):
             tags.append(name)
         else:
@@ -191,13 +209,9 @@ def _vocabulary(actor, fields: dict, row: Row) -> None:
 # Services ------------------------------------------------------------------------------------------
 
 def save(actor, fields: dict, status: str, fmt: str):
-    """Create the story and move it to ``status``, through the services."""
-    story = stories.create_story(actor, fields, reason=f"Imported ({fmt})")
-    if status in ("submitted", "published"):
-        stories.submit_story(actor, story)
-    if status == "published":
-        stories.publish_story(actor, story)
-    return story
+    """Create the story straight in ``status``, through the services."""
+    with db.session.no_autoflush:
+        return stories.import_story(actor, fields, status, reason=f"Imported ({fmt})")
 
 
 def _reason(exc: DomainError) -> str:
@@ -221,8 +235,11 @@ def import_rows(actor, rows: list[Row], fmt: str, *, status: str = "submitted", 
                 app=None, progress: Callable[[int], None] | None = None, report: Report | None = None) -> Report:
     """Turn rows into stories as ``actor``; returns the report (imported, skipped, failed).
 
-    Commits every BATCH_SIZE rows and at the end (through ``database.commit(app)``),
-    or rolls everything back for a dry run.
+    Rows go in batches of at most BATCH_SIZE rows or BATCH_SECONDS, each batch
+    committed (through ``database.commit(app)``), or everything rolled back for
+    a dry run. The search index follows every INDEX_BATCH rows and at the end. A batch
+    runs without per-row savepoints; when one of its rows fails, the batch is
+    rolled back and run again with a savepoint per row, to keep the others.
 
     :raise Forbidden: if ``status`` is published and the actor may not publish imports.
     :raise Invalid: if ``status`` is not draft, submitted or published.
@@ -233,16 +250,19 @@ def import_rows(actor, rows: list[Row], fmt: str, *, status: str = "submitted", 
         raise Forbidden("Only curators can import stories as published.")
     policy.require(policy.can_create_story(actor), "Sign in to import stories.")
     report = report or Report(fmt=fmt, status=status, dry_run=dry_run)
-    known = KnownStories()
+    run = _Run(actor, fmt, status, report)
     _open_transaction()
-    for done, row in enumerate(rows, start=1):
-        _import_row(actor, row, fmt, status, known, report)
-        if progress:
-            progress(1)
-        if not dry_run and app is not None and done % BATCH_SIZE == 0:
-            database.commit(app)
+    start = waiting = 0
+    while start < len(rows):
+        done = run.batch(rows, start)
+        start, waiting = start + done, waiting + done
+        if not dry_run and app is not None:
+            database.commit(app, sync=waiting >= INDEX_BATCH)
+            waiting = 0 if waiting >= INDEX_BATCH else waiting
             _open_transaction()
-    _link_stories(actor, known.pending_links)
+        if progress:
+            progress(done)
+    _link_stories(actor, run.known.pending_links)
     if dry_run:
         database.rollback()
     elif app is not None:
@@ -250,34 +270,84 @@ def import_rows(actor, rows: list[Row], fmt: str, *, status: str = "submitted", 
     return report
 
 
-def _import_row(actor, row: Row, fmt: str, status: str, known: KnownStories, report: Report) -> None:
-    title = str(row.fields.get("title", ""))[:300]
-    if row.error:
-        report.failed(row, title, row.error)
-        return
-    if row.skip:
-        report.skipped(row, title, row.skip)
-        return
-    try:
-        fields = prepare(actor, row, fmt)
-        duplicate = known.duplicate_of(fields)
+class _BatchFailed(Exception):
+    """A row of a batch run without savepoints failed: run the batch again, isolating each row."""
+
+
+class _Run:
+    """One import: what kb holds, the tags looked up, and the report, batch by batch."""
+
+    def __init__(self, actor, fmt: str, status: str, report: Report):
+        self.actor, self.fmt, self.status, self.report = actor, fmt, status, report
+        self.known = KnownStories()
+        self.tags: dict[str, str | None] = {}
+
+    def batch(self, rows: list[Row], start: int) -> int:
+        """Import rows from ``start`` on, for at most BATCH_SIZE rows or BATCH_SECONDS; returns how many."""
+        kept = (self.known.copy(), len(self.report.rows))
+        warnings = [list(row.warnings) for row in rows[start:start + BATCH_SIZE]]
+        ended = time.monotonic() + BATCH_SECONDS
+        done = 0
+        try:
+            with db.session.begin_nested():
+                for row in rows[start:start + BATCH_SIZE]:
+                    done += 1
+                    self.row(row, isolate=False)
+                    if time.monotonic() > ended:
+                        break
+            return done
+        except _BatchFailed:
+            _after_rollback()
+        self.known, self.tags = kept[0], {}
+        del self.report.rows[kept[1]:]
+        for row, before in zip(rows[start:start + done], warnings):
+            row.warnings[:] = before
+        for row in rows[start:start + done]:
+            self.row(row, isolate=True)
+        return done
+
+    def row(self, row: Row, *, isolate: bool) -> None:
+        report = self.report
+        title = str(row.fields.get("title", ""))[:300]
+        if row.error:
+            report.failed(row, title, row.error)
+            return
+        if row.skip:
+            report.skipped(row, title, row.skip)
+            return
+        try:
+            fields = prepare(self.actor, row, self.fmt, self.tags)
+        except DomainError as exc:
+            report.failed(row, title, _reason(exc))
+            return
+        title = fields["title"]
+        duplicate = self.known.duplicate_of(fields)
         if duplicate:
             report.skipped(row, title, "already in kb", duplicate)
             return
         links = {field: fields.pop(field) for field in STORY_LINK_FIELDS if fields.get(field)}
-        with db.session.begin_nested():
-            story = save(actor, fields, status, fmt)
-        known.add(fields, story.slug)
+        if not isolate:
+            try:
+                story = save(self.actor, fields, self.status, self.fmt)
+            except (DomainError, SQLAlchemyError) as exc:
+                raise _BatchFailed() from exc
+        else:
+            try:
+                with db.session.begin_nested():
+                    story = save(self.actor, fields, self.status, self.fmt)
+            except DomainError as exc:
+                _after_rollback()
+                report.failed(row, title, _reason(exc))
+                return
+            except SQLAlchemyError as exc:
+                _after_rollback()
+                log.warning("Import row at %s could not be saved: %s", row.where, exc)
+                report.failed(row, title, "the database refused the record (a value may be too long)")
+                return
+        self.known.add(fields, story.slug)
         report.imported(row, story.title, story.slug)
         if links:
-            known.pending_links.append((story.id, links, report.rows[-1]))
-    except DomainError as exc:
-        _after_rollback()
-        report.failed(row, title, _reason(exc))
-    except SQLAlchemyError as exc:
-        _after_rollback()
-        log.warning("Import row at %s could not be saved: %s", row.where, exc)
-        report.failed(row, title, "the database refused the record (a value may be too long)")
+            self.known.pending_links.append((story.id, links, report.rows[-1]))
 
 
 # Fields that name other stories by slug: set once every record is in, so a

@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from kb import policy, reference
 from kb.errors import Invalid, NotFound
 from kb.extensions import db
-from kb.models import ActionArea, Organisation, Person, Tag
+from kb.models import ActionArea, Organisation, Person, Tag, TagAlias
 from kb.models.story import StoryOrganisation
 from kb.services.changes import record_index_change
 
@@ -76,6 +76,49 @@ def find_or_create_tag(actor, name: str) -> Tag:
             lambda: Tag(name=name, slug=unique_slug(Tag, name, max_length=120), description=""),
             lambda: find_tag(name))
     return tag
+
+
+def find_or_create_tags(actor, names: list[str]) -> list[Tag]:
+    """The tags these names resolve to (as ``find_or_create_tag``, in order and
+    without repeats), looked up together: one query for the lot, not one per name."""
+    names = [clean_name(name)[:100] for name in names]
+    slugs = {name: make_slug(name, 120) for name in names}
+    found = {tag.slug: tag for tag in db.session.scalars(select(Tag).where(Tag.slug.in_(set(slugs.values()))))}
+    missing = set(slugs.values()) - set(found)
+    if missing:
+        for alias in db.session.scalars(select(TagAlias).where(TagAlias.slug.in_(missing))):
+            found[alias.slug] = alias.tag
+    tags: list[Tag] = []
+    for name in names:
+        tag = found.get(slugs[name])
+        tag = _live(tag) if tag is not None else find_or_create_tag(actor, name)
+        found[slugs[name]] = tag
+        if tag not in tags:
+            tags.append(tag)
+    return tags
+
+
+def _live(tag: Tag) -> Tag:
+    seen = set()
+    while tag.merged_into_id is not None and tag.id not in seen:
+        seen.add(tag.id)
+        tag = tag.merged_into
+    return tag
+
+
+def find_or_create_named(model, names: list[str]) -> list:
+    """Organisations or people by name, found together and created when new."""
+    names = [clean_name(name) for name in names]
+    slugs = {name: make_slug(name, 200) for name in names}
+    found = {item.slug: item for item in db.session.scalars(select(model).where(model.slug.in_(set(slugs.values()))))}
+    items = []
+    for name in names:
+        item = found.get(slugs[name])
+        if item is None:
+            item = found[slugs[name]] = _find_or_create_named(model, name)
+        if item not in items:
+            items.append(item)
+    return items
 
 
 def _find_or_create_named(model, name: str):

@@ -1,0 +1,96 @@
+"""Imports in batches: a failing record costs only itself, published imports
+keep a revision and the audit events, and a killed import run again adds each
+record once."""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from sqlalchemy import create_engine, func, select, text
+
+from kb import search
+from kb.extensions import db
+from kb.importers import import_file, pipeline
+from kb.models import AuditEvent, Revision, Story
+from kb.policy import SYSTEM
+
+
+def jsonl(records) -> bytes:
+    return "\n".join(json.dumps(record) for record in records).encode()
+
+
+def case(n: int, **fields) -> dict:
+    return {"title": f"Case {n}", "summary": f"What happened in case {n}.", "kind": "case",
+            "source": "bench", "source_id": str(n), **fields}
+
+
+def test_a_record_failing_inside_a_batch_costs_only_itself(app):
+    records = [case(1, place="x" * 250), case(2), case(3, kind="link"), case(4), case(5)]
+    report = import_file(SYSTEM, jsonl(records), "jsonl", status="published", app=app)
+    assert report.counts == {"imported": 4, "skipped": 0, "failed": 1}
+    assert [row.outcome for row in report.rows] == ["imported", "imported", "failed", "imported", "imported"]
+    # The batch ran twice; the first record's warning is reported once.
+    assert report.rows[0].warnings == ["place shortened to 200 characters"]
+    assert db.session.scalar(select(func.count(Story.id))) == 4
+
+
+def test_rows_are_committed_in_batches_and_the_index_is_clean_after(app, monkeypatch):
+    monkeypatch.setattr(pipeline, "BATCH_SIZE", 7)
+    monkeypatch.setattr(pipeline, "INDEX_BATCH", 10)
+    report = import_file(SYSTEM, jsonl(case(n) for n in range(40)), "jsonl", status="published", app=app)
+    assert report.counts["imported"] == 40
+    assert search.verify(app).clean
+    assert search.search_stories("case", per_page=1).total == 40
+
+
+def test_published_imports_keep_one_revision_and_the_audit_of_submit_and_publish(app):
+    import_file(SYSTEM, jsonl([case(1)]), "jsonl", status="published", app=app)
+    story = db.session.scalar(select(Story))
+    assert story.status == "published" and story.first_published_at is not None
+    revisions = list(db.session.scalars(select(Revision).where(Revision.story_id == story.id)))
+    assert [(r.number, r.reason, r.snapshot["status"]) for r in revisions] == [(1, "Imported (jsonl)", "published")]
+    actions = list(db.session.scalars(select(AuditEvent.action).where(AuditEvent.target_id == story.id)
+                                      .order_by(AuditEvent.id)))
+    assert actions == ["submit", "publish"]
+
+
+def _kb_env(app) -> dict:
+    return {**os.environ, "KB_DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
+            "KB_INSTANCE_PATH": app.instance_path, "KB_INDEX_DIR": app.config["INDEX_DIR"]}
+
+
+def _count(url: str) -> int:
+    engine = create_engine(url)
+    try:
+        with engine.connect() as connection:
+            return connection.scalar(text("SELECT count(*) FROM stories"))
+    finally:
+        engine.dispose()
+
+
+def test_a_killed_import_run_again_adds_each_record_once(app, tmp_path):
+    path = tmp_path / "many.jsonl"
+    path.write_bytes(jsonl(case(n, body="A longer body. " * 40) for n in range(1500)))
+    kb = str(Path(sys.executable).with_name("kb"))
+    env, url = _kb_env(app), app.config["SQLALCHEMY_DATABASE_URI"]
+    db.session.remove()
+    process = subprocess.Popen([kb, "import", str(path), "--status", "published"], env=env,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 300
+    while _count(url) == 0 and process.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.2)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    assert _count(url) > 0
+    rerun = subprocess.run([kb, "import", str(path), "--status", "published"], env=env, capture_output=True,
+                           text=True, timeout=600)
+    assert rerun.returncode == 0, rerun.stderr
+    assert _count(url) == 1500
+    assert db.session.scalar(select(func.count(func.distinct(Story.source_id)))) == 1500
+    verify = subprocess.run([kb, "index", "verify"], env=env, capture_output=True, text=True, timeout=300)
+    assert verify.returncode == 0, verify.stdout
