@@ -159,6 +159,11 @@ def can_import(user) -> bool:
     return is_curator(user)
 
 
+def can_set_story_source(user, story=None) -> bool:
+    """Set where a story came from (source, source id): imports do it; by hand, only curators."""
+    return is_curator(user)
+
+
 def can_publish_imported(user) -> bool:
     """Import stories straight into published (others' imports await review)."""
     return is_curator(user)

@@ -94,3 +94,34 @@ def test_a_killed_import_run_again_adds_each_record_once(app, tmp_path):
     assert db.session.scalar(select(func.count(func.distinct(Story.source_id)))) == 1500
     verify = subprocess.run([kb, "index", "verify"], env=env, capture_output=True, text=True, timeout=300)
     assert verify.returncode == 0, verify.stdout
+
+
+def test_a_contributor_cannot_claim_a_records_source_id_so_its_import_is_not_skipped(app, client, make_user):
+    from kb import database
+    from kb.services import tokens
+
+    contributor = make_user("contributor")
+    _, plaintext = tokens.create_token(contributor, "tests")
+    database.commit(app)
+    headers = {"Authorization": f"Bearer {plaintext}"}
+    claim = client.post("/api/v1/stories", headers=headers,
+                        json={"title": "Mine", "source": "18f", "source_id": "pages/projects/cloud-gov.md"})
+    assert claim.status_code == 403
+    assert "source" in claim.get_json()["error"]
+    draft = client.post("/api/v1/stories", headers=headers, json={"title": "Mine"})
+    assert draft.status_code == 201, draft.get_json()
+    slug = draft.get_json()["slug"]
+    patch = client.patch(f"/api/v1/stories/{slug}", headers=headers,
+                         json={"source": "18f", "source_id": "pages/projects/cloud-gov.md"})
+    assert patch.status_code == 403
+    report = import_file(SYSTEM, jsonl([{"title": "cloud.gov", "summary": "S.", "kind": "project", "source": "18f",
+                                         "source_id": "pages/projects/cloud-gov.md"}]), "jsonl", app=app)
+    assert report.counts["imported"] == 1
+
+
+def test_curators_may_set_a_stories_source(app, make_user):
+    from kb.services import stories
+
+    curator = make_user("curator")
+    story = stories.create_story(curator, {"title": "Curated", "source": "ips", "source_id": "1"})
+    assert (story.source, story.source_id) == ("ips", "1")

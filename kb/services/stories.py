@@ -27,6 +27,9 @@ TEXT_FIELDS = {"title": 300, "summary": 1000, "body": 200_000, "place": 200, "se
                **{name: SECTION_LIMIT for name in SECTIONS}, "evidence_level_reason": 2000, **CONTACT_FIELDS}
 LIST_FIELDS = ("organisations", "people", "tags", "suggested_tags", "suggested_areas", "related")
 CURATED_FIELDS = ("tags", "action_areas", "featured", "related", "evidence_level", "contact_hidden")
+# Where a story came from: set by imports and curators only, so that nobody can
+# claim a record's source id and have the real record skipped on import.
+SOURCE_FIELDS = ("source", "source_id")
 # Set as they come (after cleaning) on the story's own columns.
 PLAIN_FIELDS = (
     "title", "kind", "summary", "body", "published_on", "place", "sector", "stage", *SECTIONS, "featured",
@@ -343,9 +346,12 @@ def _check_complete(fields: dict, errors: dict) -> None:
 
 # Writing -------------------------------------------------------------------
 
-def _apply(actor, story: Story, fields: dict) -> None:
+def _apply(actor, story: Story, fields: dict, *, imported: bool = False) -> None:
     if any(field in fields for field in CURATED_FIELDS):
         policy.require(policy.can_curate_story(actor, story), "Only curators can set tags, action areas and features.")
+    if not imported and any(fields.get(field) != getattr(story, field) for field in SOURCE_FIELDS if field in fields):
+        policy.require(policy.can_set_story_source(actor, story),
+                       "Only curators can set where a story came from (source and source id).")
     for field in PLAIN_FIELDS:
         if field in fields:
             setattr(story, field, fields[field])
@@ -431,7 +437,7 @@ def import_story(actor, data: dict, status: str, *, reason: str) -> Story:
                   links=[], tags=[], organisation_links=[], person_links=[])
     db.session.add(story)
     db.session.flush()
-    _apply(actor, story, fields)
+    _apply(actor, story, fields, imported=True)
     actions = []
     if status in ("submitted", "published"):
         policy.require(policy.can_submit_story(actor, story), "This story cannot be submitted now.")
