@@ -93,12 +93,30 @@ def release_connections(app) -> None:
             engine.dispose(close=False)
 
 
+def _train_suggestions(app) -> None:
+    """Train the filing-suggestion model once, before the fork, so that every
+    worker inherits it (plain arrays, no open file) instead of training it inside
+    its first story save, which held the write transaction for over a minute
+    under load. A failure is logged; the workers then train as before."""
+    import logging
+
+    from kb.services import suggestions
+
+    try:
+        with app.app_context():
+            suggestions.current_model()
+            db.session.remove()
+    except Exception:
+        logging.getLogger(__name__).exception("Could not train the suggestion model before serving")
+
+
 def serve(app, host: str, port: int, workers: int | None = None) -> None:
     """Sync the index, then serve ``app`` with gunicorn (port 0: any free port,
     logged as "Listening at")."""
     from kb import search
 
     search.start(app)
+    _train_suggestions(app)
     release_connections(app)
 
     def post_fork(server, worker) -> None:
