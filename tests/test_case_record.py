@@ -383,3 +383,10 @@ def test_the_review_page_shows_the_sections_the_proposed_level_and_the_contact(a
     assert "How to copy it" in page and "Use the framework contract." in page
     assert "the contributor proposed Level 3" in page and "A control group." in page
     assert "not confirmed as agreed" in page
+
+
+def test_proposing_not_yet_assessed_proposes_nothing(app, make_user, make_story):
+    contributor = make_user()
+    story = make_story(contributor, "draft")
+    stories.update_story(contributor, story, {"proposed_evidence_level": "0"})
+    assert story.proposed_evidence_level is None

@@ -268,6 +268,9 @@ def _evidence_level(data: dict, out: dict, errors: dict) -> None:
                 errors[field] = "Choose an evidence level from 0 to 5."
     if out.get("evidence_level", 0) is None:
         out["evidence_level"] = 0
+    if out.get("proposed_evidence_level") == 0:
+        # "Not yet assessed" proposes nothing.
+        out["proposed_evidence_level"] = None
 
 
 def _contact(data: dict, out: dict, errors: dict) -> None:

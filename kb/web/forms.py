@@ -242,8 +242,8 @@ class StoryForm(BaseForm):
         "Organisation", filters=[strip], widget=GovTextInput(),
         validators=[Length(max=200, message="The contact's organisation must be 200 characters or fewer")])
     contact_email = StringField("Email address", filters=[strip], widget=GovTextInput())
-    contact_url = StringField("Or a web address", filters=[strip], widget=GovTextInput(),
-                              description="A contact page, if they would rather not give an email address.")
+    contact_url = StringField("Or a contact page", filters=[strip], widget=GovTextInput(),
+                              description="Its full address, if they would rather not give an email address.")
     contact_agreed = BooleanField("The contact has agreed to be named here, so readers can ask them about it",
                                   widget=GovCheckboxInput())
     adapted_from = StringField("Adapted from another story in kb (optional)", filters=[strip], widget=GovTextInput(),
