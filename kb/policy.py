@@ -7,6 +7,7 @@ operator). They answer True or False and never touch the database.
 from __future__ import annotations
 
 from kb.errors import Forbidden
+from kb.models.story import STATUSES
 
 EDITABLE_BY_CONTRIBUTOR = ("draft", "changes_requested")
 SUBMITTABLE = ("draft", "changes_requested", "withdrawn")
@@ -63,7 +64,20 @@ def is_owner(user, story) -> bool:
 # Stories -----------------------------------------------------------------
 
 def can_view_story(user, story) -> bool:
-    return story.status == "published" or is_curator(user) or is_owner(user, story)
+    return story.is_published or is_curator(user) or is_owner(user, story)
+
+
+def visible_statuses(user, wanted=()) -> tuple[str, ...]:
+    """The statuses whose stories ``user`` finds in search and lists: the
+    ``wanted`` ones for a curator who asks for some, published otherwise."""
+    chosen = tuple(status for status in wanted if status in STATUSES)
+    return chosen if chosen and is_curator(user) else ("published",)
+
+
+def visible_related(user, story) -> list:
+    """The related stories shown with ``story`` (page, API, export): published
+    ones only, for everyone, since a link there is for readers to follow."""
+    return [other for other in story.related if other.is_published]
 
 
 def can_create_story(user) -> bool:

@@ -29,3 +29,15 @@ def test_upgrading_from_the_first_schema_keeps_every_row(tmp_path):
             assert connection.execute(text("SELECT title FROM stories")).scalar_one() == "Kept"
             assert connection.execute(text("SELECT email FROM users")).scalar_one() == "a@example.org"
         db.engine.dispose()
+
+
+def test_the_models_and_the_migrations_describe_the_same_schema(app):
+    """Alembic finds nothing to add, drop or change between the migrated
+    database and the models (tables, columns, types, indexes, constraints)."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    with db.engine.connect() as connection:
+        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        differences = compare_metadata(context, db.metadata)
+    assert differences == []

@@ -129,7 +129,7 @@ def anonymous(app):
 
 
 def test_anonymous_and_contributors_are_refused_by_curation_services(app, make_user, make_story):
-    from kb.services import review, revisions, tags, users
+    from kb.services import restore, review, revisions, tags, users
 
     story = make_story()
     tag = tags.create_tag(policy.SYSTEM, "Anything")
@@ -139,7 +139,7 @@ def test_anonymous_and_contributors_are_refused_by_curation_services(app, make_u
         lambda who: review.curate_story(who, story, {"title": "x"}),
         lambda who: review.apply_bulk_change(who, [story.id], "add_tag", "x"),
         lambda who: review.audit_log(who, review.AuditFilters()),
-        lambda who: revisions.restore_revision(who, story, 1),
+        lambda who: restore.restore_revision(who, story, 1),
         lambda who: tags.rename_tag(who, tag, "y"),
         lambda who: tags.merge_tags(who, tag, tag),
         lambda who: tags.delete_tag(who, tag),

@@ -7,7 +7,7 @@ from kb import database
 from kb.errors import Forbidden, NotFound
 from kb.extensions import db
 from kb.policy import SYSTEM
-from kb.services import revisions, seed, stories
+from kb.services import restore, revisions, seed, stories
 
 
 def edited(app, make_story):
@@ -69,7 +69,7 @@ def test_contributor_cannot_restore_or_see_others_history(app, client, make_user
     owner, other = make_user(), make_user()
     story = make_story(owner, status="draft")
     with pytest.raises(Forbidden):
-        revisions.restore_revision(owner, story, 1)
+        restore.restore_revision(owner, story, 1)
     with pytest.raises(Forbidden):
         revisions.list_revisions(other, story)
     sign_in(owner)

@@ -10,10 +10,11 @@ from typing import Iterable, Iterator
 
 from sqlalchemy import select
 
-from kb import search
+from kb import policy, search
 from kb.extensions import db
 from kb.importers.formats import ADOPTION_KEYS, CSV_COLUMNS, FORMULA_START
 from kb.models import Story
+from kb.policy import SYSTEM
 from kb.services.revisions import snapshot
 
 EXPORT_FORMATS = {"jsonl": "application/x-ndjson", "csv": "text/csv"}
@@ -65,7 +66,7 @@ def record(story: Story) -> dict:
     fields.update(
         url=source_link.url if source_link else "",
         published_on=fields["published_on"] or "",
-        related=[s.slug for s in story.related if s.status == "published"],
+        related=[s.slug for s in policy.visible_related(SYSTEM, story)],
         source=story.source or "kb",
         source_id=story.source_id or story.slug,
     )

@@ -6,6 +6,7 @@ from math import ceil
 
 from sqlalchemy import func, select
 
+from kb import search
 from kb.extensions import db
 from kb.models import ActionArea, Organisation, Person, Story, StoryActionArea, Tag
 from kb.models.story import StoryOrganisation, StoryPerson, story_tags
@@ -137,3 +138,12 @@ def directory(kind: str, text: str = "", letter: str = "", page: int = 1, per_pa
 
 def _initial(value: str | None) -> str:
     return value if value in LETTERS[:-1] else OTHER_INITIAL
+
+
+def similar_stories(story: Story, limit: int = 5) -> list[Story]:
+    """Published stories most like ``story``, most alike first."""
+    ids = search.similar_stories(story.id, limit)
+    if not ids:
+        return []
+    rows = {s.id: s for s in db.session.scalars(select(Story).where(Story.id.in_(ids)))}
+    return [rows[i] for i in ids if i in rows and rows[i].is_published]

@@ -15,6 +15,8 @@ from kb.models import ActionArea, Organisation, Person, Tag, TagAlias
 from kb.models.story import StoryOrganisation
 from kb.services.changes import record_index_change
 
+NAMES_LIMIT = 2000
+
 
 def make_slug(text: str, max_length: int = 80) -> str:
     """A readable URL part: "Don't panic" -> "dont-panic"."""
@@ -64,6 +66,18 @@ def upsert_action_area(actor, slug: str, position: int, name: str, wording: str)
 def find_tag(name_or_slug: str) -> Tag | None:
     """The live tag a name, slug or alias resolves to (following merges), or None."""
     return Tag.by_slug(make_slug(name_or_slug, 120))
+
+
+def tag_at(slug: str) -> Tag:
+    """The live tag a tag's or alias's slug resolves to, following merges
+    (its slug differs from ``slug`` when the address should redirect).
+
+    :raise NotFound: if no tag or alias has this slug.
+    """
+    tag = Tag.by_slug(slug)
+    if tag is None:
+        raise NotFound("There is no such tag.")
+    return tag
 
 
 def find_or_create_tag(actor, name: str) -> Tag:
@@ -194,3 +208,9 @@ def get_by_slug(model, slug: str):
     if item is None:
         raise NotFound(f"There is no such {model.__name__.lower()}.")
     return item
+
+
+def known_names(model) -> list[str]:
+    """Names of organisations or people (``model``) to suggest as people type,
+    in order, at most ``NAMES_LIMIT``."""
+    return list(db.session.scalars(select(model.name).order_by(model.name).limit(NAMES_LIMIT)))

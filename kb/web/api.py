@@ -21,6 +21,7 @@ from kb.models import SECTIONS, Organisation
 from kb.services import catalogue, filing, listing, stories, taxonomy, tokens
 from kb.services.revisions import snapshot
 from kb.web import openapi
+from kb.web.params import search_args
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 csrf.exempt(bp)
@@ -240,7 +241,7 @@ def story_detail_body(story) -> dict:
             {"slug": link.action_area.slug, "name": link.action_area.name, "reason": link.reason or ""}
             for link in sorted(story.area_links, key=lambda link: link.action_area.position)
         ],
-        "related": [s.slug for s in story.related if s.status == "published"],
+        "related": [s.slug for s in policy.visible_related(actor, story)],
         "source": story.source or "",
         "source_id": story.source_id or "",
         "review_note": (story.review_note or "") if policy.can_view_revisions(actor, story) else "",
@@ -306,7 +307,6 @@ def search_results():
     :raise 422: if page, per_page or sort is out of range.
     """
     from kb import search
-    from kb.web.search import search_args
 
     args = search_args()
     page, per_page = paging()

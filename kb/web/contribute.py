@@ -11,12 +11,10 @@ from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_wtf.csrf import CSRFError
-from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
 
 from kb import policy
 from kb.errors import Invalid
-from kb.extensions import db
 from kb.models import Organisation, Person
 from kb.services import attachments, stories, taxonomy
 from kb.web.auth import attempt_sign_in
@@ -29,7 +27,6 @@ FORM_ENDPOINTS = ("contribute.new_story", "contribute.edit_story")
 ACTIONS = ("save", "preview", "submit", "add_organisations", "add_people", "add_links", "add_adoptions")
 SIGNED_OUT = "You have been signed out, so your story has not been saved yet. Sign in below and it will be saved."
 STALE = "Your story has not been saved yet because the page had been open too long. Check it, then save it again."
-NAMES_LIMIT = 2000
 
 
 # Building the form ---------------------------------------------------------------
@@ -75,11 +72,6 @@ def keep_uploads(form: StoryForm) -> tuple[list[attachments.Upload], list[str]]:
     return unique, problems
 
 
-def known_names(model) -> list[str]:
-    """Names to suggest as people type (organisations, people)."""
-    return list(db.session.scalars(select(model.name).order_by(model.name).limit(NAMES_LIMIT)))
-
-
 def render_form(form: StoryForm, story=None, status: int = 200, *, notice: str = "", sign_in_form=None,
                 focus: str = ""):
     form.pad()
@@ -96,8 +88,8 @@ def render_form(form: StoryForm, story=None, status: int = 200, *, notice: str =
         sign_in=sign_in_form,
         focus=focus,
         errors=form.error_list() + (sign_in_form or {}).get("errors", []),
-        organisation_names=known_names(Organisation),
-        person_names=known_names(Person),
+        organisation_names=taxonomy.known_names(Organisation),
+        person_names=taxonomy.known_names(Person),
     ), status
 
 

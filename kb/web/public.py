@@ -4,11 +4,10 @@ from __future__ import annotations
 from flask import Blueprint, current_app, redirect, render_template, request, send_file, send_from_directory, url_for
 
 from kb import policy, reference
-from kb.errors import NotFound
-from kb.models import EVIDENCE_LEVELS, SECTIONS, Organisation, Person, Tag
+from kb.models import EVIDENCE_LEVELS, SECTIONS, Organisation, Person
 from kb.services import attachments, filing, listing, spread, stories, taxonomy
 from kb.web.hooks import actor
-from kb.web.search import search_from
+from kb.web.params import search_from
 
 bp = Blueprint("public", __name__)
 
@@ -119,9 +118,7 @@ def tag(slug: str):
 
     :raise 404: if no tag or alias has this slug.
     """
-    survivor = Tag.by_slug(slug)
-    if survivor is None:
-        raise NotFound("There is no such tag.")
+    survivor = taxonomy.tag_at(slug)
     if survivor.slug != slug:
         return redirect(url_for("public.tag", slug=survivor.slug), 301)
     page = listing.stories_with_tag(survivor, page_number(), per_page())

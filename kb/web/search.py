@@ -4,17 +4,16 @@ from __future__ import annotations
 from datetime import datetime, time, timezone
 
 from feedgen.feed import FeedGenerator
-from urllib.parse import parse_qsl, urlencode
+from urllib.parse import urlencode
 
 from flask import Blueprint, Response, redirect, render_template, request, url_for
-from sqlalchemy import select
 
 from kb import policy, search
 from kb.errors import NotFound
-from kb.extensions import db
-from kb.models import STATUSES, Organisation, Tag, TagAlias
-from kb.services import taxonomy
+from kb.models import Organisation
+from kb.services import listing, taxonomy
 from kb.web.hooks import actor
+from kb.web.params import SEARCH_PARAMS, search_args
 
 bp = Blueprint("search", __name__)
 
@@ -26,23 +25,9 @@ FACET_TITLES = {"area": "Action area", "kind": "Kind", "tag": "Tag", "org": "Org
 SINGLE_VALUE_FILTERS = ("evidence",)
 
 
-def search_args() -> dict:
-    """The search parameters of this request, as the search function takes them."""
-    args = request.args
-    return {
-        "q": args.get("q", ""),
-        "filters": {name: args.getlist(name) for name in search.FILTERS},
-        "sort": args.get("sort", "relevance"),
-        "page": args.get("page", 1),
-    }
-
-
 def visible_statuses() -> tuple[str, ...]:
-    """Published only, unless a curator asks for other statuses with ``status``."""
-    wanted = [s for s in request.args.getlist("status") if s in STATUSES]
-    if wanted and policy.is_curator(actor()):
-        return tuple(wanted)
-    return ("published",)
+    """The statuses this request may search (``status`` is heeded for curators only)."""
+    return policy.visible_statuses(actor(), request.args.getlist("status"))
 
 
 def search_url(endpoint: str = "search.results", drop=(), **changes) -> str:
@@ -100,19 +85,6 @@ def search_back_arg() -> str:
     """This search's parameters as one value, for story links to carry back to it."""
     args = [(k, v) for k, v in request.args.items(multi=True) if k in SEARCH_PARAMS and v]
     return urlencode(args)
-
-
-SEARCH_PARAMS = ("q", *search.FILTERS, "sort", "page", "status")
-
-
-def search_from(value: str | None) -> str:
-    """The search page's address from a story link's ``search`` value; the plain
-    search page when there is none. Only search parameters are kept."""
-    args: dict[str, list[str]] = {}
-    for name, item in parse_qsl(value or "", keep_blank_values=False):
-        if name in SEARCH_PARAMS:
-            args.setdefault(name, []).append(item[:500])
-    return url_for("search.results", **args)
 
 
 @bp.get("/search/facets/<name>")
@@ -186,12 +158,9 @@ def tag_feed(slug: str):
 
     :raise 404: if no tag or alias has this slug.
     """
-    tag = db.session.scalar(select(Tag).where(Tag.slug == slug))
-    if tag is None and db.session.scalar(select(TagAlias).where(TagAlias.slug == slug)) is None:
-        raise NotFound("There is no such tag.")
-    survivor = taxonomy.find_tag(slug)
-    if survivor is not None and survivor.slug != slug:
-        return redirect(url_for("search.tag_feed", slug=survivor.slug), 301)
+    tag = taxonomy.tag_at(slug)
+    if tag.slug != slug:
+        return redirect(url_for("search.tag_feed", slug=tag.slug), 301)
     return _filter_feed(f"kb: {tag.name}", url_for("public.tag", slug=slug, _external=True), "tag", slug)
 
 
@@ -264,10 +233,4 @@ def _selected_filters(found) -> list[dict]:
 @bp.app_template_global("similar_stories")
 def similar_story_rows(story, limit: int = 5) -> list:
     """Published stories most like ``story``, for its page."""
-    from kb.models import Story
-
-    ids = search.similar_stories(story.id, limit)
-    if not ids:
-        return []
-    rows = {s.id: s for s in db.session.scalars(select(Story).where(Story.id.in_(ids)))}
-    return [rows[i] for i in ids if i in rows and rows[i].status == "published"]
+    return listing.similar_stories(story, limit)

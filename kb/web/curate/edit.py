@@ -14,6 +14,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length
 
 from kb.errors import Invalid
+from kb.models import Organisation, Person
 from kb.services import attachments, review, taxonomy
 from kb.web.curate.common import bp, done, story_for_curation
 
@@ -74,13 +75,11 @@ def edit_form(story) -> CuratorStoryForm:
 
 
 def edit_page(story, form, reasons: dict, status: int = 200, focus: str = ""):
-    from kb.models import Organisation, Person
-    from kb.web.contribute import known_names
-
     form.pad()
     return render_template("curate/edit.html", story=story, form=form, reasons=reasons, focus=focus,
                            areas=taxonomy.all_action_areas(), errors=form.error_list(),
-                           organisation_names=known_names(Organisation), person_names=known_names(Person)), status
+                           organisation_names=taxonomy.known_names(Organisation),
+                           person_names=taxonomy.known_names(Person)), status
 
 
 def save_edit(story, form, uploads, reasons: dict) -> bool:

@@ -3,7 +3,7 @@ since a curator last saw it, and publish, request changes, reject,
 unpublish and feature."""
 from __future__ import annotations
 
-from flask import current_app, render_template, request
+from flask import render_template, request
 
 from kb.errors import Invalid
 from kb.models import KINDS, STATUSES
@@ -44,8 +44,7 @@ def review_page(story, errors: dict | None = None, values: dict | None = None):
     seen, changes = review.changes_since_seen(actor(), story)
     return form_page("curate/review.html", errors, story=story, seen=seen, changes=changes,
                      values=values or {}, areas=taxonomy.all_action_areas(),
-                     area_offers=filing.area_offers(actor(), story), tag_offers=filing.tag_offers(actor(), story),
-                     edit_available="curate.edit" in current_app.view_functions)
+                     area_offers=filing.area_offers(actor(), story), tag_offers=filing.tag_offers(actor(), story))
 
 
 @bp.get("/stories/<int:story_id>")

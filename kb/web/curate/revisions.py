@@ -5,6 +5,7 @@ from flask import flash, redirect, render_template, request, url_for
 
 from kb.errors import Invalid, NotFound
 from kb.services import revisions
+from kb.services.restore import restore_revision
 from kb.web.curate.common import bp, done, story_for_curation
 
 from kb.web.hooks import actor
@@ -56,7 +57,7 @@ def restore(story_id: int, number: int):
     """
     item = story_for_curation(story_id)
     try:
-        revisions.restore_revision(actor(), item, number)
+        restore_revision(actor(), item, number)
     except Invalid as exc:
         flash(f"Revision {number} cannot be restored: {'; '.join(exc.errors.values()) or exc.message}")
         return redirect(url_for("curate.revision", story_id=item.id, number=number), 303)
