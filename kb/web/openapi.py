@@ -305,7 +305,8 @@ def _error(description: str) -> dict:
 
 
 ERRORS = {
-    "400": _error("The body is not valid JSON."),
+    "400": _error("The request is malformed: its body is not valid JSON or is nested too deeply, "
+                  "or its address holds a character that cannot be used (NUL)."),
     "401": _error("A token was needed, or the token sent is not valid."),
     "403": _error("The caller may not do this."),
     "404": _error("There is no such thing, or the caller may not see it."),
@@ -319,7 +320,8 @@ def _ok(schema: str, description: str, status: str = "200") -> dict:
 
 
 def _errors(*codes: str) -> dict:
-    return {code: ERRORS[code] for code in codes}
+    """The error responses of an operation: any request can be malformed (400)."""
+    return {code: ERRORS[code] for code in ("400", *codes)}
 
 
 READ_SECURITY = [{}, {"bearerAuth": []}]
