@@ -132,6 +132,9 @@ def find_or_create_named(model, names: list[str]) -> list:
             item = found[slugs[name]] = _find_or_create_named(model, name)
         if item not in items:
             items.append(item)
+    if model is Organisation:
+        for item in items:
+            _fill_home_authority(item)
     return items
 
 
@@ -172,7 +175,11 @@ _COUNCIL_WORDS = re.compile(r"\b(council|borough|city of|county)\b", re.IGNORECA
 
 def find_or_create_organisation(name: str) -> Organisation:
     """The organisation of this name; a council's home authority is filled in from its name."""
-    organisation = _find_or_create_named(Organisation, name)
+    return _fill_home_authority(_find_or_create_named(Organisation, name))
+
+
+def _fill_home_authority(organisation: Organisation) -> Organisation:
+    """A council named after a UK local authority gets it as its home authority."""
     if not organisation.home_authority_code and _COUNCIL_WORDS.search(organisation.name):
         found = reference.find_authority(organisation.name)
         organisation.home_authority_code = found.code if found else ""
