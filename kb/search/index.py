@@ -5,8 +5,8 @@ Whoosh index) and a ``CURRENT`` file naming the live one. A rebuild writes a
 new generation and swaps ``CURRENT`` atomically when it is complete, so a
 rebuild killed half-way leaves the old generation serving.
 
-Searchers are kept per thread and reopened only when the index has changed,
-never opened per request. Segments are
+Searchers are pooled per process and reopened only when the index has
+changed, never opened per request. Segments are
 written uncompound (``compound=False``), so opening one costs a file open,
 not a copy into memory.
 """
