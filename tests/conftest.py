@@ -41,8 +41,7 @@ def sqlite_template(tmp_path_factory):
     """A migrated SQLite file, copied for each test (a fresh real file per test)."""
     folder = tmp_path_factory.mktemp("template")
     path = folder / "kb.sqlite3"
-    app = create_app({"INSTANCE_PATH": str(folder), "SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}",
-                      "SEARCH_SYNC_ON_START": False})
+    app = create_app({"INSTANCE_PATH": str(folder), "SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}"})
     with app.app_context():
         database.upgrade()
         db.engine.dispose()
@@ -61,7 +60,7 @@ def postgres_schema():
         connection.execute(text("DROP SCHEMA public CASCADE"))
         connection.execute(text("CREATE SCHEMA public"))
     engine.dispose()
-    app = create_app({"SQLALCHEMY_DATABASE_URI": pg_url(), "SEARCH_SYNC_ON_START": False})
+    app = create_app({"SQLALCHEMY_DATABASE_URI": pg_url()})
     with app.app_context():
         database.upgrade()
         tables = [t.name for t in db.metadata.sorted_tables]

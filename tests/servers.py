@@ -29,9 +29,6 @@ def kb_server(instance: Path, *, seed: bool = True, workers: int = 2, env: dict 
                    "KB_DATABASE_URL": f"sqlite:///{instance / 'kb.sqlite3'}", **(env or {})}
     environment.pop("KB_ENV", None)
     instance.mkdir(parents=True, exist_ok=True)
-    # The index is opened in each worker, not in the process that forks them:
-    # workers sharing file offsets read each other's blocks (issue 10).
-    (instance / "config.py").write_text("SEARCH_SYNC_ON_START = False\n")
     subprocess.run([KB, "init"], env=environment, check=True, capture_output=True, timeout=300)
     if seed:
         subprocess.run([KB, "seed"], env=environment, check=True, capture_output=True, timeout=300)

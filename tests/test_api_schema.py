@@ -58,7 +58,7 @@ def live_api(request, tmp_path_factory):
         url = pg_url()
     instance = str(folder / "instance")
     app = create_app({"INSTANCE_PATH": instance, "SQLALCHEMY_DATABASE_URI": url, "TESTING": True,
-                      "SECRET_KEY": "test-secret", "RATELIMIT_ENABLED": False, "SEARCH_SYNC_ON_START": False})
+                      "SECRET_KEY": "test-secret", "RATELIMIT_ENABLED": False})
     with app.app_context():
         seed.load_seed(SYSTEM)
         curator = users.create_user(SYSTEM, "curator@example.org", PASSWORD, role="curator")

@@ -29,8 +29,7 @@ SECTION_TEXT = {"challenge": "Streets were dark.", "approach": "LED lamps on a t
 # The migration ----------------------------------------------------------------------------------
 
 def test_the_migration_keeps_every_story_and_moves_evidence_into_results(db_url, tmp_path):
-    app = create_app({"INSTANCE_PATH": str(tmp_path / "instance"), "SQLALCHEMY_DATABASE_URI": db_url,
-                      "SEARCH_SYNC_ON_START": False})
+    app = create_app({"INSTANCE_PATH": str(tmp_path / "instance"), "SQLALCHEMY_DATABASE_URI": db_url})
     with app.app_context():
         with db.engine.begin() as connection:
             config = database.alembic_config(connection)
@@ -313,7 +312,7 @@ def empty_app(folder, template):
     folder.mkdir()
     shutil.copy(template, folder / "kb.sqlite3")
     return create_app({"INSTANCE_PATH": str(folder / "instance"), "SQLALCHEMY_DATABASE_URI": f"sqlite:///{folder}/kb.sqlite3",
-                       "TESTING": True, "SEARCH_SYNC_ON_START": False})
+                       "TESTING": True})
 
 
 def test_export_and_import_keep_every_new_field(app, make_story, tmp_path, sqlite_template):

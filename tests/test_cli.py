@@ -52,7 +52,7 @@ def test_init_on_an_existing_database_keeps_its_data(app, cli):
 
 
 def test_init_creates_an_empty_database_from_nothing(tmp_path):
-    app = create_app({"INSTANCE_PATH": str(tmp_path), "SEARCH_SYNC_ON_START": False})
+    app = create_app({"INSTANCE_PATH": str(tmp_path)})
     with app.app_context():
         before, after = database.upgrade()
         assert before is None
@@ -90,7 +90,7 @@ def test_production_needs_a_secret_key(tmp_path, monkeypatch):
 def test_production_with_a_secret_key_uses_secure_cookies(tmp_path, monkeypatch):
     monkeypatch.setenv("KB_ENV", "production")
     monkeypatch.setenv("KB_SECRET_KEY", "s3cret-from-the-environment-of-32-bytes")
-    app = create_app({"INSTANCE_PATH": str(tmp_path), "SEARCH_SYNC_ON_START": False})
+    app = create_app({"INSTANCE_PATH": str(tmp_path)})
     assert app.config["SECRET_KEY"] == "s3cret-from-the-environment-of-32-bytes"
     assert app.config["SESSION_COOKIE_SECURE"] is True
     assert app.config["SESSION_COOKIE_HTTPONLY"] is True

@@ -23,7 +23,7 @@ def empty_instance(tmp_path, sqlite_template):
     path = tmp_path / "empty.sqlite3"
     shutil.copy(sqlite_template, path)
     other = create_app({"INSTANCE_PATH": str(tmp_path / "other"), "SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}",
-                        "TESTING": True, "SEARCH_SYNC_ON_START": False})
+                        "TESTING": True})
     return other
 
 

@@ -14,7 +14,7 @@ from kb.importers import import_file
 from kb.models import KINDS, Story
 from kb.policy import SYSTEM
 from kb.services import stories
-from kb.services.errors import Invalid
+from kb.errors import Invalid
 
 
 def jsonl(*records) -> bytes:

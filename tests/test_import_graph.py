@@ -95,7 +95,7 @@ LAYERS = (
     ("kb.policy", "kb.search"),
     ("kb.services", "kb.database"),
     ("kb.importers",),
-    ("kb.web", "kb.cli", "kb.mail_commands", "kb.suggest_commands", "kb.server"),
+    ("kb.web", "kb.cli", "kb.server"),
 )
 # Shared by the blueprints, not blueprints themselves.
 WEB_SHARED = {"kb.web.hooks", "kb.web.forms", "kb.web.errors", "kb.web.openapi", "kb.web.params"}

@@ -93,7 +93,7 @@ def test_a_rebuild_killed_half_way_leaves_the_old_index_serving(app, make_story)
     killed = run_python(app, """
         import os, signal
         from kb import create_app, search
-        app = create_app({"SEARCH_SYNC_ON_START": False})
+        app = create_app({})
         with app.app_context():
             search.rebuild(app, progress=lambda n: os.kill(os.getpid(), signal.SIGKILL))
     """)
@@ -110,7 +110,7 @@ WRITER = """
     from kb import create_app, database
     from kb.policy import SYSTEM
     from kb.services import stories
-    app = create_app({"SEARCH_SYNC_ON_START": False})
+    app = create_app({})
     with app.app_context():
         for n in range(int(sys.argv[2])):
             story = stories.create_story(SYSTEM, {"title": f"{sys.argv[1]} {n}", "kind": "talk", "summary": "s"})

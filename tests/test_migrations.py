@@ -9,7 +9,7 @@ FIRST = "0001"
 
 
 def test_upgrading_from_the_first_schema_keeps_every_row(tmp_path):
-    app = create_app({"INSTANCE_PATH": str(tmp_path), "SEARCH_SYNC_ON_START": False})
+    app = create_app({"INSTANCE_PATH": str(tmp_path)})
     with app.app_context():
         with db.engine.begin() as connection:
             command.upgrade(database.alembic_config(connection), FIRST)

@@ -24,7 +24,7 @@ SIZE = 5_000
 def big_app(tmp_path_factory):
     folder = tmp_path_factory.mktemp("cost")
     app = create_app({"INSTANCE_PATH": str(folder), "SQLALCHEMY_DATABASE_URI": f"sqlite:///{folder / 'kb.sqlite3'}",
-                      "SEARCH_SYNC_ON_START": False, "TESTING": True, "WTF_CSRF_ENABLED": False})
+                      "TESTING": True, "WTF_CSRF_ENABLED": False})
     with app.app_context():
         database.upgrade()
     load_into(app, generate(SIZE, seed=3))

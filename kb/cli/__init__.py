@@ -5,8 +5,7 @@ from __future__ import annotations
 import click
 from flask.cli import FlaskGroup
 
-from kb import suggest_commands
-from kb.cli import accounts, database, index, mail, server, transfer
+from kb.cli import accounts, database, index, mail, server, suggest, transfer
 
 
 def _create_app():
@@ -22,5 +21,5 @@ def main():
 
 for command in (database.init, database.seed, server.serve, accounts.users_group, index.index_group,
                 transfer.import_command, transfer.export_command, mail.mail_group,
-                mail.alerts_group, suggest_commands.suggest_group):
+                mail.alerts_group, suggest.suggest_group):
     main.add_command(command)
