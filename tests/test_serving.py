@@ -127,3 +127,43 @@ def test_failed_sign_ins_are_counted_across_every_worker(accounts_instance):
         pids = {line.split("[")[2].split("]")[0] for line in server.output().splitlines() if "Booting worker" in line}
     assert len(pids) == 3
     assert statuses == [422] * 10 + [429] * 4
+
+
+def test_signing_out_ends_copied_cookies_on_every_worker_and_headers_are_served(accounts_instance):
+    """Through gunicorn with several workers: a session and a remember-me cookie
+    copied before sign-out open nothing after it, whichever worker answers; and
+    the served responses carry the security headers."""
+    import requests
+
+    def account_status(cookies) -> int | str:
+        """200, or where the account page sends the visitor."""
+        with requests.Session() as other:  # a new connection each time: any worker may answer
+            other.cookies.update(cookies)
+            response = other.get(f"{server.url}/account", timeout=60, allow_redirects=False)
+            return response.headers["Location"].split("?")[0] if response.is_redirect else response.status_code
+
+    with LiveServer({**accounts_instance, "KB_SECRET_KEY": "k" * 32}, workers=3) as server:
+        with requests.Session() as browser:
+            token = csrf_token(browser, f"{server.url}/account/sign-in")
+            signed_in = browser.post(f"{server.url}/account/sign-in", timeout=60, data={
+                "csrf_token": token, "email": "target@example.org", "password": "correct horse battery staple",
+                "remember": "y"})
+            assert signed_in.status_code == 200
+            copied = browser.cookies.get_dict()
+            remember_only = {k: v for k, v in copied.items() if k == "remember_token"}
+            assert remember_only, "remember me sets its cookie"
+            assert [account_status(copied) for _ in range(6)] == [200] * 6
+            assert [account_status(remember_only) for _ in range(3)] == [200] * 3
+
+            headers = browser.get(f"{server.url}/", timeout=60).headers
+            assert "frame-ancestors 'none'" in headers["Content-Security-Policy"]
+            assert "unsafe-inline" not in headers["Content-Security-Policy"]
+            assert headers["X-Frame-Options"] == "DENY"
+            assert headers["X-Content-Type-Options"] == "nosniff"
+            assert headers["Referrer-Policy"]
+
+            token = csrf_token(browser, f"{server.url}/account")
+            assert browser.post(f"{server.url}/account/sign-out", data={"csrf_token": token},
+                                timeout=60).status_code == 200
+        assert [account_status(copied) for _ in range(6)] == ["/account/sign-in"] * 6
+        assert [account_status(remember_only) for _ in range(3)] == ["/account/sign-in"] * 3
