@@ -10,6 +10,7 @@ from alembic.script import ScriptDirectory
 
 from sqlalchemy import event
 
+from kb import unit_of_work
 from kb.extensions import db
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
@@ -53,12 +54,12 @@ def commit(app, *, sync: bool = True) -> None:
     later commit of the same session.
     """
     session = db.session
-    dirty = session.info.pop("kb_index_dirty", False)
-    session.info.pop("kb_log_locked", None)
-    queued_mail = session.info.pop("kb_mail_queued", None)
+    dirty = unit_of_work.take_index_dirty(session)
+    unit_of_work.forget_log_lock(session)
+    queued_mail = unit_of_work.take_queued_mail(session)
     session.commit()
     if dirty and not sync:
-        session.info["kb_index_dirty"] = True
+        unit_of_work.mark_index_dirty(session)
     elif dirty:
         from kb import search
 
@@ -71,9 +72,7 @@ def commit(app, *, sync: bool = True) -> None:
 
 def rollback() -> None:
     session = db.session
-    session.info.pop("kb_index_dirty", None)
-    session.info.pop("kb_log_locked", None)
-    session.info.pop("kb_mail_queued", None)
+    unit_of_work.forget(session)
     session.rollback()
 
 

@@ -194,7 +194,32 @@ def can_manage_api_token(user, token) -> bool:
     return is_signed_in(user) and (getattr(user, "id", None) == token.user_id or is_admin(user))
 
 
+def can_view_api_tokens(user, owner) -> bool:
+    """List someone's tokens: the owner, or an admin."""
+    return is_signed_in(user) and (getattr(user, "id", None) == owner.id or is_admin(user))
+
+
 def can_manage_users(user) -> bool:
+    return is_admin(user)
+
+
+def can_create_user(user, role: str) -> bool:
+    """Anyone may register as a contributor; other roles need an admin."""
+    return role == "contributor" or can_manage_users(user)
+
+
+def vouches_for_email(user) -> bool:
+    """An account this person creates starts with its address confirmed (an admin or the operator)."""
+    return is_admin(user)
+
+
+def can_set_password(user, target) -> bool:
+    """Set an account's password: its holder, or an admin."""
+    return is_admin(user) or (is_signed_in(user) and getattr(user, "id", None) == target.id)
+
+
+def can_manage_action_areas(user) -> bool:
+    """Create or reword the action areas (the operator, seeding, or an admin)."""
     return is_admin(user)
 
 

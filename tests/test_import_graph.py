@@ -90,7 +90,7 @@ def test_a_cycle_through_an_import_inside_a_function_is_found(tmp_path):
 
 # Layers from the bottom up; a module may import its own layer or those below.
 LAYERS = (
-    ("kb.errors", "kb.config", "kb.extensions", "kb.markdown", "kb.classifier", "kb.mail", "kb.reference"),
+    ("kb.errors", "kb.config", "kb.extensions", "kb.unit_of_work", "kb.markdown", "kb.classifier", "kb.mail", "kb.reference"),
     ("kb.models",),
     ("kb.policy", "kb.search"),
     ("kb.services", "kb.database"),

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, func, select, text
 
-from kb import database, search
+from kb import database, search, unit_of_work
 from kb.extensions import db
 from kb.models import IndexChange
 from kb.policy import SYSTEM
@@ -163,7 +163,7 @@ def test_on_postgresql_a_later_change_never_becomes_visible_before_an_earlier_on
                 first_in.set()
                 hold.wait(10)
             db.session.commit()
-            db.session.info.pop("kb_log_locked", None)
+            unit_of_work.forget_log_lock(db.session)
             if hold is None:
                 second_done.set()
 
@@ -232,4 +232,4 @@ def test_a_commit_outside_kb_database_does_not_carry_the_log_lock_over(app, make
     story = make_story()
     stories.update_story(SYSTEM, story, {"summary": "Changed"})
     db.session.commit()
-    assert "kb_log_locked" not in db.session.info
+    assert not unit_of_work.holds_log_lock(db.session)

@@ -164,3 +164,20 @@ def test_every_policy_function_refuses_anonymous_users_except_public_reading(nam
     func = getattr(policy, name)
     args = (AnonymousUserMixin(),) + ((target,) if func.__code__.co_argcount > 1 else ())
     assert func(*args) is False
+
+
+def test_only_admins_create_accounts_beyond_contributor_and_vouch_for_their_address():
+    from flask_login import AnonymousUserMixin
+
+    from kb.models import User
+
+    anonymous, admin = AnonymousUserMixin(), User(id=1, role="admin", active=True)
+    curator = User(id=2, role="curator", active=True)
+    assert policy.can_create_user(anonymous, "contributor")
+    assert not policy.can_create_user(anonymous, "curator")
+    assert not policy.can_create_user(curator, "admin")
+    assert policy.can_create_user(admin, "curator")
+    assert policy.vouches_for_email(admin) and policy.vouches_for_email(policy.SYSTEM)
+    assert not policy.vouches_for_email(curator)
+    assert policy.can_set_password(curator, curator) and not policy.can_set_password(curator, admin)
+    assert policy.can_view_api_tokens(admin, curator) and not policy.can_view_api_tokens(curator, admin)

@@ -15,7 +15,7 @@ from typing import Callable
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
-from kb import database, policy
+from kb import database, policy, unit_of_work
 from kb.errors import DomainError, Forbidden, Invalid
 from kb.extensions import db
 from kb.models import KINDS, STAGES, Story
@@ -384,7 +384,7 @@ def _linked_slugs(links: dict) -> list[str]:
 def _after_rollback() -> None:
     # Rolling back to the savepoint also released the change log's advisory lock
     # if this row took it, so the next row must take it again.
-    db.session.info.pop("kb_log_locked", None)
+    unit_of_work.forget_log_lock(db.session)
 
 
 def import_file(actor, data: bytes, fmt: str, *, status: str = "submitted", dry_run: bool = False,

@@ -2,6 +2,7 @@
 from flask_sqlalchemy.session import Session
 from sqlalchemy import event, text
 
+from kb import unit_of_work
 from kb.extensions import db
 from kb.models import IndexChange
 
@@ -20,11 +21,11 @@ def record_index_change(*story_ids: int) -> None:
     if not ids:
         return
     session = db.session
-    if session.get_bind().dialect.name == "postgresql" and not session.info.get("kb_log_locked"):
+    if session.get_bind().dialect.name == "postgresql" and not unit_of_work.holds_log_lock(session):
         session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _LOG_LOCK_KEY})
-        session.info["kb_log_locked"] = True
+        unit_of_work.note_log_lock(session)
     session.add_all(IndexChange(story_id=story_id) for story_id in ids)
-    session.info["kb_index_dirty"] = True
+    unit_of_work.mark_index_dirty(session)
 
 
 @event.listens_for(Session, "after_transaction_end")
@@ -32,4 +33,4 @@ def _forget_log_lock(session, transaction) -> None:
     """The advisory lock ends with the transaction, however it ends (even a
     commit made outside kb.database), so the next transaction takes it again."""
     if transaction.parent is None:
-        session.info.pop("kb_log_locked", None)
+        unit_of_work.forget_log_lock(session)

@@ -17,7 +17,7 @@ from flask import current_app
 from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import or_, select, update
 
-from kb import mail
+from kb import mail, unit_of_work
 from kb.extensions import db
 from kb.models import OutboxMessage, User
 from kb.models.base import utcnow
@@ -108,7 +108,7 @@ def queue(kind: str, to: str, subject: str, template: str, *, user: User | None 
                         next_attempt_at=utcnow())
     db.session.add(row)
     db.session.flush()
-    db.session.info.setdefault("kb_mail_queued", []).append(row.id)
+    unit_of_work.queue_mail(db.session, row.id)
     return row
 
 

@@ -54,7 +54,7 @@ def get_action_area(slug: str) -> ActionArea:
 
 
 def upsert_action_area(actor, slug: str, position: int, name: str, wording: str) -> ActionArea:
-    policy.require(policy.is_admin(actor))
+    policy.require(policy.can_manage_action_areas(actor))
     area = db.session.scalar(select(ActionArea).where(ActionArea.slug == slug))
     if area is None:
         area = ActionArea(slug=slug)

@@ -32,7 +32,7 @@ def hash_token(plaintext: str) -> str:
 
 def list_tokens(actor, user: User) -> list[ApiToken]:
     """The user's tokens that are not revoked, newest first."""
-    policy.require(policy.can_manage_own_account(actor) and (actor.id == user.id or policy.is_admin(actor)))
+    policy.require(policy.can_view_api_tokens(actor, user))
     query = (
         select(ApiToken)
         .where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))

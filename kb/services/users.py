@@ -66,8 +66,7 @@ def create_user(actor, email: str, password: str, *, display_name: str = "", rol
     people create for themselves is confirmed by the link emailed to them
     (``services.accounts.register``).
     """
-    if role != "contributor":
-        policy.require(policy.can_manage_users(actor), "Only admins can create curators and admins.")
+    policy.require(policy.can_create_user(actor, role), "Only admins can create curators and admins.")
     errors = {}
     email = normalise_email(email)
     if "@" not in email or len(email) > 320:
@@ -89,7 +88,7 @@ def create_user(actor, email: str, password: str, *, display_name: str = "", rol
         role=role,
         active=True,
         session_token=secrets.token_hex(16),
-        email_confirmed_at=utcnow() if policy.is_admin(actor) else None,
+        email_confirmed_at=utcnow() if policy.vouches_for_email(actor) else None,
         email_preferences={},
         email_bounce_reason="",
     )
@@ -131,7 +130,7 @@ def set_password(actor, user: User, password: str) -> None:
     :raise Forbidden: unless the actor is the user or an admin.
     :raise Invalid: if the password is too weak.
     """
-    policy.require(policy.is_admin(actor) or getattr(actor, "id", None) == user.id)
+    policy.require(policy.can_set_password(actor, user))
     check_password_strength(password, email=user.email)
     user.password_hash = _hasher.hash(password)
     user.session_token = secrets.token_hex(16)
