@@ -26,6 +26,13 @@ def test_admin_lists_users_and_filters_them(app, client, make_user, sign_in):
 def test_curator_cannot_administer_users(app, client, make_user, sign_in):
     sign_in(make_user("curator"))
     assert client.get("/admin/users").status_code == 403
+    assert 'href="/admin/users"' not in client.get("/curate/").get_data(as_text=True)
+
+
+def test_the_curation_menu_leads_admins_to_users_and_registration(app, client, make_user, sign_in):
+    sign_in(make_user("admin"))
+    page = client.get("/curate/").get_data(as_text=True)
+    assert 'href="/admin/users"' in page and 'href="/admin/registration"' in page
 
 
 def test_admin_changes_a_role_and_it_is_audited(app, client, make_user, sign_in):

@@ -20,6 +20,8 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["markdown"] = render_markdown
     app.jinja_env.filters["long_date"] = long_date
     app.jinja_env.globals["policy"] = policy
+    # A global, not only a context variable, so that imported macros see who is signed in.
+    app.jinja_env.globals["current_user"] = current_user
     app.jinja_env.globals["link_rels"] = LINK_RELS
     app.jinja_env.globals["page_url"] = page_url
     app.context_processor(lambda: {"current_path": request.full_path.rstrip("?")})
