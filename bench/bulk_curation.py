@@ -51,7 +51,7 @@ def main() -> None:
         changed = time.perf_counter()
         database.commit(app)  # commits, then syncs the index from the change log
         committed = time.perf_counter()
-        found = search.search_stories("tag:bulk-bench-tag", per_page=1).total
+        found = search.search_stories(app, "tag:bulk-bench-tag", per_page=1).total
         searchable = time.perf_counter()
         print(f"bulk change of {len(plan.changing)} stories: services {changed - started:.2f} s, "
               f"commit + index sync {committed - changed:.2f} s, first search {searchable - committed:.2f} s; "

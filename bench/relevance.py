@@ -97,7 +97,7 @@ def kb_runs(folder: Path, docs, queries) -> dict[str, list[str]]:
         runs = {}
         with app.test_request_context():
             for q in queries:
-                results = search.search_stories(q["text"], per_page=100, snippets=False, suggest=False)
+                results = search.search_stories(app, q["text"], per_page=100, snippets=False, suggest=False)
                 runs[str(q["id"])] = [doc_id[i] for i in results.story_ids]
     return runs
 

@@ -112,14 +112,14 @@ def kb_rebuild(app) -> tuple[float, int]:
     return count / elapsed, size
 
 
-def kb_page(q: dict):
+def kb_page(app, q: dict):
     """The search page's work: results, facets, snippets, rows, similar stories."""
     from kb import search
 
-    results = search.search_stories(q["q"], q["filters"], q["sort"], 1, 20)
+    results = search.search_stories(app, q["q"], q["filters"], q["sort"], 1, 20)
     rows = search.load_hits(results)
     if rows:
-        search.similar_stories(rows[0][0].id, 5)
+        search.similar_stories(app, rows[0][0].id, 5)
     return results.total
 
 
@@ -135,7 +135,7 @@ def kb_edit(app, n: int) -> float:
     started = time.perf_counter()
     stories.update_story(SYSTEM, story, {"title": f"{story.title[:200]} {word}"})
     database.commit(app)
-    found = search.search_stories(word, snippets=False).total
+    found = search.search_stories(app, word, snippets=False).total
     elapsed = time.perf_counter() - started
     assert found == 1, f"edited story not found ({found})"
     return elapsed
@@ -352,9 +352,9 @@ def run(size: int, n_queries: int, keep: bool, reuse: bool) -> list[tuple]:
         with app.test_request_context():
             print(f"[{size:,} stories] {len(queries)} searches ...", file=sys.stderr, flush=True)
             for q in queries[:10]:  # warm both: the first search reads each segment's columns
-                kb_page(q)
+                kb_page(app, q)
                 fts.page(q)
-            kb_times = timed(kb_page, queries)
+            kb_times = timed(lambda q: kb_page(app, q), queries)
             fts_times = timed(fts.page, queries)
             kb_edits = [kb_edit(app, n) * 1000 for n in range(1, 11)]
             fts_edits = [fts.edit(n) * 1000 for n in range(1, 11)]

@@ -120,7 +120,7 @@ def test_curator_tags_and_publishes_and_search_finds_it(app, client, make_user, 
 def test_search_is_the_search_page_search_with_total_results_and_facets(seeded_app, client):
     params = {"q": "localgovcamp", "area": "networks", "sort": "newest"}
     api = client.get("/api/v1/search", query_string=params).get_json()
-    page = search.search_stories("localgovcamp", {"area": ["networks"]}, "newest", 1, per_page=20)
+    page = search.search_stories(seeded_app, "localgovcamp", {"area": ["networks"]}, "newest", 1, per_page=20)
     assert api["total"] == page.total > 0
     assert [r["id"] for r in api["results"]] == page.story_ids
     assert set(api["facets"]) == set(search.FILTERS)

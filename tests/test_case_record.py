@@ -8,6 +8,7 @@ import json
 import shutil
 
 import pytest
+from flask import current_app
 from alembic import command
 from alembic.script import ScriptDirectory
 from sqlalchemy import text
@@ -167,7 +168,8 @@ def searchable(app, make_story):
 
 
 def found(q="", sort="relevance", **filters):
-    return search.search_stories(q, {k: [str(v)] for k, v in filters.items()}, sort, per_page=50).story_ids
+    filters = {k: [str(v)] for k, v in filters.items()}
+    return search.search_stories(current_app, q, filters, sort, per_page=50).story_ids
 
 
 def test_sections_are_searchable_by_field(searchable):
@@ -181,7 +183,7 @@ def test_evidence_filter_keeps_that_level_or_above_and_sorts_strongest_first(sea
     assert set(found(evidence=3)) == {searchable["leeds"], searchable["camden"], searchable["paris"]}
     assert found(evidence=5) == [searchable["paris"]]
     assert found("lights", sort="evidence")[:3] == [searchable["paris"], searchable["camden"], searchable["leeds"]]
-    facet = {v.value: v.count for v in search.search_stories("", {}).facets["evidence"]}
+    facet = {v.value: v.count for v in search.search_stories(current_app, "", {}).facets["evidence"]}
     assert facet == {"5": 1, "4": 2, "3": 3, "2": 3, "1": 4}
 
 
@@ -195,11 +197,11 @@ def test_place_filter_by_country_nation_region_or_authority(searchable):
 
 
 def test_place_facet_goes_country_then_region_or_nation_then_authority(searchable):
-    top = search.search_stories("", {}).facets["place"]
+    top = search.search_stories(current_app, "", {}).facets["place"]
     assert [(v.label, v.count, v.depth) for v in top] == [("United Kingdom", 3, 0), ("France", 1, 0)]
-    uk = search.search_stories("", {"place": ["GB"]}).facets["place"]
+    uk = search.search_stories(current_app, "", {"place": ["GB"]}).facets["place"]
     assert ("London", 1, 1) in [(v.label, v.count, v.depth) for v in uk]
-    london = search.search_stories("", {"place": ["London"]}).facets["place"]
+    london = search.search_stories(current_app, "", {"place": ["London"]}).facets["place"]
     assert [(v.label, v.depth) for v in london] == [("United Kingdom", 0), ("London", 1), ("Camden", 2)]
 
 

@@ -46,7 +46,7 @@ def test_applying_the_bulk_change_tags_each_story_with_a_revision_and_one_audit_
                for s in picked)
     event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "bulk_add_tag"))
     assert event.actor_id == curator.id and event.detail["stories"] == 4
-    assert set(search.search_stories("tag:waste", per_page=50).story_ids) == {s.id for s in picked}
+    assert set(search.search_stories(app, "tag:waste", per_page=50).story_ids) == {s.id for s in picked}
 
 
 def test_bulk_remove_an_action_area_and_add_one_with_a_reason(app, make_story):

@@ -253,7 +253,7 @@ def test_imported_stories_are_searchable_after_the_import(seeded_app, cli):
 
     app = seeded_app
     cli("import", fixture("pinboard.json"), "--status", "published")
-    found = search.search_stories("pinboard")
+    found = search.search_stories(app, "pinboard")
     assert by_title("Pinboard one").id in found.story_ids
     assert index_verify(app).returncode == 0
 

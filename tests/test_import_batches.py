@@ -45,7 +45,7 @@ def test_rows_are_committed_in_batches_and_the_index_is_clean_after(app, monkeyp
     report = import_file(SYSTEM, jsonl(case(n) for n in range(40)), "jsonl", status="published", app=app)
     assert report.counts["imported"] == 40
     assert search.verify(app).clean
-    assert search.search_stories("case", per_page=1).total == 40
+    assert search.search_stories(app, "case", per_page=1).total == 40
 
 
 def test_published_imports_keep_one_revision_and_the_audit_of_submit_and_publish(app):

@@ -10,6 +10,7 @@ import threading
 from pathlib import Path
 
 import pytest
+from flask import current_app
 from sqlalchemy import create_engine, func, select, text
 
 from kb import database, search, unit_of_work
@@ -24,7 +25,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def found(word: str, **kwargs) -> int:
-    return search.search_stories(word, snippets=False, **kwargs).total
+    return search.search_stories(current_app, word, snippets=False, **kwargs).total
 
 
 def run_python(app, code: str, *args, index_dir=None, **popen):
@@ -202,9 +203,9 @@ NODE = """
     from kb import create_app, search
     app = create_app()
     with app.app_context():
-        print(search.search_stories("", snippets=False).total, flush=True)
+        print(search.search_stories(app, "", snippets=False).total, flush=True)
         sys.stdin.readline()
-        print(search.search_stories(sys.argv[1], snippets=False).total, flush=True)
+        print(search.search_stories(app, sys.argv[1], snippets=False).total, flush=True)
 """
 
 

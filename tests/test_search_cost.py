@@ -95,7 +95,7 @@ def test_the_worst_inputs_at_5000_stories_stay_within_the_bounds(big_app, capsys
                 assert leaf_terms(parsed.scoring) <= query.MAX_SYNTAX_TERMS + query.MAX_EXPANSIONS, name
             started = time.thread_time()
             with big_app.test_request_context():
-                found = search.search_stories(q, per_page=20)
+                found = search.search_stories(big_app, q, per_page=20)
             spent = time.thread_time() - started
             assert found.total >= 0 and len(found.hits) <= 20, name
             with capsys.disabled():
@@ -129,7 +129,7 @@ def test_a_search_past_its_cpu_budget_returns_what_it_has_with_a_message(big_app
     try:
         response = client.get("/search", query_string={"q": "council community data services"})
         with big_app.test_request_context():
-            found = search.search_stories("council community data services")
+            found = search.search_stories(big_app, "council community data services")
     finally:
         big_app.config["SEARCH_CPU_BUDGET"] = 0.8
     assert response.status_code == 200 and BUDGET_MESSAGE.split(",")[0] in response.get_data(as_text=True)

@@ -27,10 +27,10 @@ def ids(results):
 # Questions and punctuation -----------------------------------------------------
 
 def test_a_question_finds_the_stories_the_same_words_find(seeded_app):
-    plain = search.search_stories("what is innovation", per_page=100)
+    plain = search.search_stories(seeded_app, "what is innovation", per_page=100)
     assert plain.total > 0
     for question in ("what is innovation?", "What is innovation ?!", "(what is innovation?)", "what's innovation?"):
-        asked = search.search_stories(question, per_page=100)
+        asked = search.search_stories(seeded_app, question, per_page=100)
         assert ids(asked) == ids(plain), question
 
 
@@ -38,41 +38,41 @@ def test_punctuation_is_text_inside_and_between_words(app, make_story):
     make_story(title="E-government in Kent", summary="Online forms replaced paper.")
     make_story(title="Covid-19 recovery", summary="Local shops reopened.")
     make_story(title="Budget: a citizens' view", summary="Residents chose where money went.")
-    assert titles(search.search_stories("e-government?")) == ["E-government in Kent"]
-    assert titles(search.search_stories("covid-19 recovery (2021)!")) == ["Covid-19 recovery"]
-    assert titles(search.search_stories("budget: citizens'")) == ["Budget: a citizens' view"]
-    assert set(titles(search.search_stories("shops/paper"))) == {"E-government in Kent", "Covid-19 recovery"}
-    assert search.search_stories("[kent TO recovery]").total == 2  # brackets and TO are text
+    assert titles(search.search_stories(app, "e-government?")) == ["E-government in Kent"]
+    assert titles(search.search_stories(app, "covid-19 recovery (2021)!")) == ["Covid-19 recovery"]
+    assert titles(search.search_stories(app, "budget: citizens'")) == ["Budget: a citizens' view"]
+    assert set(titles(search.search_stories(app, "shops/paper"))) == {"E-government in Kent", "Covid-19 recovery"}
+    assert search.search_stories(app, "[kent TO recovery]").total == 2  # brackets and TO are text
 
 
 def test_syntax_applies_only_when_unmistakable(app, make_story):
     make_story(title="Parks in Bristol", summary="Green spaces kept open.")
     make_story(title="Libraries", summary="Bristol parks hosted reading groups; innovation in lending.")
-    assert titles(search.search_stories("title:parks")) == ["Parks in Bristol"]
-    assert search.search_stories("note: parks").total == 2  # not a known field: words
-    assert titles(search.search_stories("innov*")) == ["Libraries"]
-    assert "no words" in search.search_stories("in*").message  # two letters: text, and "in" is a common word
-    assert search.search_stories("*").total == 2  # no words: every story listed
-    assert search.search_stories("parks AND lending").total == 1
-    assert search.search_stories("parks and lending").total == 2  # lower case: a word
-    assert search.search_stories("PARKS AND LENDING").total == 2  # all capitals: words
+    assert titles(search.search_stories(app, "title:parks")) == ["Parks in Bristol"]
+    assert search.search_stories(app, "note: parks").total == 2  # not a known field: words
+    assert titles(search.search_stories(app, "innov*")) == ["Libraries"]
+    assert "no words" in search.search_stories(app, "in*").message  # two letters: text, and "in" is a common word
+    assert search.search_stories(app, "*").total == 2  # no words: every story listed
+    assert search.search_stories(app, "parks AND lending").total == 1
+    assert search.search_stories(app, "parks and lending").total == 2  # lower case: a word
+    assert search.search_stories(app, "PARKS AND LENDING").total == 2  # all capitals: words
 
 
 def test_a_query_mixing_prose_and_syntax_keeps_both(app, make_story):
     make_story(title="Open data in Leeds", summary="Leeds opened its data.")
     make_story(title="Parks", summary="A park in Bristol, where data was open to all.")
     make_story(title="Leeds libraries", summary="Reading groups.")
-    found = search.search_stories('libraries "open data"')
+    found = search.search_stories(app, 'libraries "open data"')
     assert set(titles(found)) == {"Open data in Leeds", "Leeds libraries"}
-    assert search.search_stories('bristol title:leeds').total == 3
+    assert search.search_stories(app, 'bristol title:leeds').total == 3
 
 
 def test_brackets_group_words_only_around_operators(app, make_story):
     make_story(title="Housing repairs", summary="Faster repairs.")
     make_story(title="Homes", summary="Repairs to homes.")
     make_story(title="Housing", summary="New housing.")
-    assert set(titles(search.search_stories("(housing OR homes) AND repairs"))) == {"Housing repairs", "Homes"}
-    assert search.search_stories("(housing) homes").total == 3
+    assert set(titles(search.search_stories(app, "(housing OR homes) AND repairs"))) == {"Housing repairs", "Homes"}
+    assert search.search_stories(app, "(housing) homes").total == 3
 
 
 # Properties of the parser --------------------------------------------------------
@@ -115,7 +115,7 @@ def test_a_long_query_is_read_whole_up_to_the_limit(app, client, make_story):
     make_story(title="Participatory budgeting", summary="Residents chose where money went.")
     long = paragraph(search.MAX_QUERY_CHARS)
     assert len(long) == search.MAX_QUERY_CHARS
-    found = search.search_stories(long)
+    found = search.search_stories(app, long)
     assert found.query == long and titles(found) == ["Participatory budgeting"] and "long" not in found.message
     response = client.get("/search", query_string={"q": long})
     assert response.status_code == 200 and "Participatory budgeting" in response.get_data(as_text=True)
@@ -201,10 +201,10 @@ def test_near_duplicates_show_as_one_result_with_the_others_to_expand(app, clien
     body = "A climate jury of fifty residents chose the borough's carbon plan, weekend after weekend. " * 3
     make_story(title="Climate jury", summary="A citizens' jury.", body=body)
     make_story(title="Copy of the climate jury", summary="A citizens' jury.", body=body + " Copied.")
-    found = search.search_stories("citizens assembly climate", collapse=True)
+    found = search.search_stories(app, "citizens assembly climate", collapse=True)
     assert found.total == 6
     assert sorted(len(hit.similar) for hit in found.hits) == [0, 1, 2]
     page = client.get("/search?q=citizens+assembly+climate").get_data(as_text=True)
     assert "2 similar stories" in page and "1 similar story" in page
-    assert search.search_stories("citizens assembly climate").total == len(search.search_stories(
+    assert search.search_stories(app, "citizens assembly climate").total == len(search.search_stories(app, 
         "citizens assembly climate").hits) == 6  # without collapse (API, exports): every story

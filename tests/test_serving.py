@@ -83,10 +83,10 @@ def test_a_short_read_of_postings_is_refused_and_never_kept(app, monkeypatch):
 
     monkeypatch.setattr(W3LeafMatcher, "_read_ids", short_read)
     with pytest.raises(Unavailable) as refused:  # a 503 page, not wrong results
-        search.search_stories("kestrel", snippets=False)
+        search.search_stories(app, "kestrel", snippets=False)
     assert isinstance(refused.value.__cause__, postings.PostingsReadError)
     monkeypatch.setattr(W3LeafMatcher, "_read_ids", read_ids)
-    assert search.search_stories("kestrel", snippets=False).total == 3
+    assert search.search_stories(app, "kestrel", snippets=False).total == 3
 
 
 @pytest.fixture

@@ -3,6 +3,7 @@ delete, near-duplicates; search and tag addresses keep up with every change."""
 from __future__ import annotations
 
 import pytest
+from flask import current_app
 from sqlalchemy import select
 
 from kb import database, search
@@ -18,7 +19,7 @@ def tagged(make_story, n, *names, **fields):
 
 
 def found_ids(text: str) -> set[int]:
-    return set(search.search_stories(text, per_page=100).story_ids)
+    return set(search.search_stories(current_app, text, per_page=100).story_ids)
 
 
 def test_vocabulary_page_lists_tags_with_usage_counts_and_filters(app, client, make_user, make_story, sign_in):

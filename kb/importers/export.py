@@ -8,6 +8,7 @@ import io
 import json
 from typing import Iterable, Iterator
 
+from flask import current_app
 from sqlalchemy import select
 
 from kb import policy, search
@@ -29,22 +30,11 @@ def published_stories(q: str = "", filters: dict | None = None) -> Iterator[Stor
         query = select(Story.id).where(Story.status == "published").order_by(Story.id)
         ids = list(db.session.scalars(query))
     else:
-        ids = _search_ids(q, filters)
+        ids = search.all_story_ids(current_app, q, filters)
     for start in range(0, len(ids), CHUNK):
         chunk = ids[start:start + CHUNK]
         rows = {s.id: s for s in db.session.scalars(select(Story).where(Story.id.in_(chunk)))}
         yield from (rows[i] for i in chunk if i in rows and rows[i].status == "published")
-
-
-def _search_ids(q: str, filters: dict | None) -> list[int]:
-    ids, page = [], 1
-    while True:
-        found = search.search_stories(q, filters, "relevance", page, per_page=search.MAX_PER_PAGE,
-                                      statuses=("published",), snippets=False, suggest=False)
-        ids.extend(found.story_ids)
-        if page >= found.pages or not found.hits:
-            return ids
-        page += 1
 
 
 def record(story: Story) -> dict:

@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from flask import current_app
 from sqlalchemy import select
 
 from kb import policy, search
@@ -154,16 +155,8 @@ def new_stories(saved: SavedSearch) -> list[Story]:
     if not candidates:
         return []
     params = saved.params or {}
-    found: list[int] = []
-    page = 1
-    while True:
-        results = search.search_stories(params.get("q", ""), params.get("filters"), "newest", page,
-                                        per_page=search.MAX_PER_PAGE, snippets=False, suggest=False)
-        found += [story_id for story_id in results.story_ids if story_id in candidates]
-        if page >= results.pages or len(found) == len(candidates):
-            break
-        page += 1
-    stories = [candidates[i] for i in dict.fromkeys(found)]
+    found = search.all_story_ids(current_app, params.get("q", ""), params.get("filters"), "newest")
+    stories = [candidates[i] for i in found if i in candidates]
     stories.sort(key=lambda s: mail.aware(s.first_published_at), reverse=True)
     return stories
 

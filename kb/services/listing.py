@@ -4,6 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from math import ceil
 
+from flask import current_app
 from sqlalchemy import func, select
 
 from kb import search
@@ -142,7 +143,7 @@ def _initial(value: str | None) -> str:
 
 def similar_stories(story: Story, limit: int = 5) -> list[Story]:
     """Published stories most like ``story``, most alike first."""
-    ids = search.similar_stories(story.id, limit)
+    ids = search.similar_stories(current_app, story.id, limit)
     if not ids:
         return []
     rows = {s.id: s for s in db.session.scalars(select(Story).where(Story.id.in_(ids)))}

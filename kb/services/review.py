@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 
+from flask import current_app
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
@@ -190,14 +191,7 @@ def search_result_ids(viewer, q: str, filters: dict, statuses=()) -> list[int]:
 
     policy.require(policy.can_bulk_curate(viewer), "Only curators can change stories in bulk.")
     statuses = tuple(s for s in statuses if s in STATUSES) or ("published",)
-    ids, page = [], 1
-    while True:
-        found = search.search_stories(q, filters, page=page, per_page=search.MAX_PER_PAGE, statuses=statuses,
-                                      snippets=False, suggest=False)
-        ids.extend(found.story_ids)
-        if page >= found.pages or not found.hits:
-            return ids
-        page += 1
+    return search.all_story_ids(current_app, q, filters, statuses=statuses)
 
 
 def plan_bulk_change(actor, story_ids, operation: str, value: str, reason: str = "") -> BulkPlan:

@@ -313,7 +313,7 @@ def search_results():
     if args["sort"] not in search.SORTS:
         message = f"sort must be one of {', '.join(search.SORTS)}."
         raise Invalid(message, {"sort": message})
-    found = search.search_stories(args["q"], args["filters"], args["sort"], page, per_page=per_page)
+    found = search.search_stories(current_app, args["q"], args["filters"], args["sort"], page, per_page=per_page)
     return jsonify({
         "query": found.query, "total": found.total, "page": found.page, "per_page": found.per_page,
         "pages": found.pages, "sort": found.sort, "message": found.message, "suggestion": found.suggestion,

@@ -6,7 +6,7 @@ from datetime import datetime, time, timezone
 from feedgen.feed import FeedGenerator
 from urllib.parse import urlencode
 
-from flask import Blueprint, Response, redirect, render_template, request, url_for
+from flask import Blueprint, Response, current_app, redirect, render_template, request, url_for
 
 from kb import policy, search
 from kb.errors import NotFound
@@ -66,9 +66,9 @@ def results():
     if length > search.MAX_QUERY_CHARS:
         return render_template("search/too_long.html", length=length, limit=search.MAX_QUERY_CHARS,
                                text=search.clean_query(args["q"])), 400
-    found = _unfiled_for_curators(search.search_stories(args["q"], args["filters"], args["sort"], args["page"],
-                                                        per_page=_per_page(), statuses=visible_statuses(),
-                                                        collapse=True))
+    found = _unfiled_for_curators(search.search_stories(
+        current_app, args["q"], args["filters"], args["sort"], args["page"], per_page=_per_page(),
+        statuses=visible_statuses(), collapse=True))
     return render_template(
         "search/results.html",
         results=found,
@@ -96,9 +96,9 @@ def facet(name: str):
     if name not in FACET_TITLES:
         raise NotFound("There is no such filter.")
     args = search_args()
-    found = _unfiled_for_curators(search.search_stories(args["q"], args["filters"], page=1, per_page=1,
-                                                        snippets=False, suggest=False, statuses=visible_statuses(),
-                                                        full_facet=name))
+    found = _unfiled_for_curators(search.search_stories(
+        current_app, args["q"], args["filters"], page=1, per_page=1, snippets=False, suggest=False,
+        statuses=visible_statuses(), full_facet=name))
     within = request.args.get("within", "").strip()[:200]
     values = [v for v in found.facets.get(name, []) if within.casefold() in v.label.casefold()]
     if name != "year":
@@ -118,8 +118,8 @@ def follow():
     """How to follow this search (or a tag, area or organisation as a filter):
     what a feed is, and its address to copy; email alerts after sign-in."""
     args = search_args()
-    found = search.search_stories(args["q"], args["filters"], "newest", 1, per_page=1, snippets=False,
-                                  suggest=False)
+    found = search.search_stories(current_app, args["q"], args["filters"], "newest", 1, per_page=1,
+                                  snippets=False, suggest=False)
     feed_url = request.host_url.rstrip("/") + search_url("search.feed", sort=None, within=None)
     return render_template("search/follow.html", results=found, selected=_selected_filters(found),
                            feed_url=feed_url, search_page=search_url(within=None),
@@ -136,7 +136,7 @@ def help():
 def feed():
     """This search's newest stories as an Atom feed (same parameters as /search)."""
     args = search_args()
-    found = search.search_stories(args["q"], args["filters"], "newest", 1, per_page=FEED_SIZE,
+    found = search.search_stories(current_app, args["q"], args["filters"], "newest", 1, per_page=FEED_SIZE,
                                   snippets=False, suggest=False)
     title = f"kb search: {found.query}" if found.query else "kb: newest stories"
     return atom(title, url_for("search.results", _external=True, **request.args.to_dict(flat=False)), found)
@@ -176,7 +176,7 @@ def organisation_feed(slug: str):
 
 
 def _filter_feed(title: str, page_url: str, name: str, value: str):
-    found = search.search_stories("", {name: [value]}, "newest", 1, per_page=FEED_SIZE,
+    found = search.search_stories(current_app, "", {name: [value]}, "newest", 1, per_page=FEED_SIZE,
                                   snippets=False, suggest=False)
     return atom(title, page_url, found)
 
@@ -214,8 +214,6 @@ def _updated(story) -> datetime:
 
 
 def _per_page() -> int:
-    from flask import current_app
-
     return current_app.config["PAGE_SIZE"]
 
 

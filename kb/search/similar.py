@@ -1,0 +1,69 @@
+"""Stories like a given one: its most telling words, the stories holding the
+rarest of them, ranked by BM25F against those words."""
+from __future__ import annotations
+
+import logging
+
+from sqlalchemy import select
+
+from kb.extensions import db
+from kb.models import Story
+from kb.search import facets, query, rank
+from kb.search.index import searcher
+from kb.search.sync import home
+
+log = logging.getLogger(__name__)
+
+SIMILAR_TERMS = 12
+# Stories holding the story's rarest key words, taken word by word until there
+# are this many; stories sharing only its commonest words are not scored.
+SIMILAR_CANDIDATES = 1500
+_similar: dict[tuple, list[int]] = {}
+_MAX_SIMILAR = 2048
+
+
+def similar_stories(app, story_id: int, limit: int = 5) -> list[int]:
+    """Ids of up to ``limit`` published stories most like this one (never itself),
+    in the index of ``app`` (anything with ``config["INDEX_DIR"]``).
+
+    Kept per index version, so a story page shown again costs one lookup."""
+    with searcher(home(app)) as s:
+        if s is None:
+            return []
+        key = (str(home(app).current_path()), s.reader().generation(), story_id, limit)
+        found = _similar.get(key)
+        if found is None:
+            found = _similar_in(s, app, story_id, limit)
+            if len(_similar) >= _MAX_SIMILAR:
+                _similar.pop(next(iter(_similar)), None)
+            _similar[key] = found
+        return list(found)
+
+
+def _similar_in(s, app, story_id: int, limit: int) -> list[int]:
+    row = db.session.execute(
+        select(Story.title, Story.summary, Story.body).where(Story.id == story_id)
+    ).first()
+    if row is None:
+        return []
+    text = " ".join((row.title, row.title, row.summary, query.plain_text(row.body)[:2000]))
+    view = facets.view(str(home(app).current_path()), s)
+    try:
+        words = dict(s.key_terms_from_text("content", text, numterms=SIMILAR_TERMS))
+        reader = s.reader()
+        docs: set = set()
+        for word in sorted(words, key=lambda w: reader.doc_frequency("content", w)):
+            docs |= facets.term_docs(reader, "content", word)
+            if len(docs) >= SIMILAR_CANDIDATES:
+                break
+        docs &= view.docs_where(facets.STATUS, "published", False)
+        docs.discard(s.document_number(id=str(story_id)))
+        ranked = rank.rank(s, words, docs, limit)
+    except Exception:
+        log.info("Similar stories failed for %s", story_id, exc_info=True)
+        return []
+    return [view.story_id(doc) for doc, _ in ranked]
+
+
+def clear() -> None:
+    _similar.clear()
