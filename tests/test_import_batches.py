@@ -13,7 +13,7 @@ from pathlib import Path
 
 from sqlalchemy import create_engine, func, select, text
 
-from kb import search
+from kb import database, search
 from kb.extensions import db
 from kb.importers import import_file, pipeline
 from kb.models import AuditEvent, Revision, Story
@@ -125,3 +125,57 @@ def test_curators_may_set_a_stories_source(app, make_user):
     curator = make_user("curator")
     story = stories.create_story(curator, {"title": "Curated", "source": "ips", "source_id": "1"})
     assert (story.source, story.source_id) == ("ips", "1")
+
+
+def test_imported_stories_get_their_filing_suggestions_at_the_end_of_the_import(app):
+    from kb.models import AreaSuggestion
+    from kb.services import seed
+
+    seed.load_action_areas(SYSTEM)
+    database.commit(app)
+    body = ("The council changed its procurement rules and contracts so that small suppliers could bid. "
+            "Open source code and open data standards let other councils reuse the shared platform.")
+    report = import_file(SYSTEM, jsonl([case(1, body=body), case(2, body="Goats and chickens on a farm.")]),
+                         "jsonl", status="published", app=app)
+    assert report.counts["imported"] == 2
+    suggested = {story_id: dict(rows) for story_id, rows in _by_story(db.session.execute(
+        select(AreaSuggestion.story_id, AreaSuggestion.action_area_id, AreaSuggestion.confidence)))}
+    assert len(suggested) == 2
+    first, second = (db.session.scalar(select(Story.id).where(Story.source_id == n)) for n in ("1", "2"))
+    conditions = db.session.scalar(select(AreaSuggestion.action_area_id).where(
+        AreaSuggestion.reason.contains("open source")))
+    assert suggested[first][conditions] > suggested[second][conditions]
+
+
+def test_names_met_again_in_later_batches_are_the_same_tags_organisations_and_people(app, monkeypatch):
+    from kb.models import Organisation, Person, Tag
+    from kb.services import taxonomy
+
+    taxonomy.find_or_create_tag(SYSTEM, "Open data")
+    database.commit(app)
+    monkeypatch.setattr(pipeline, "BATCH_SIZE", 3)
+    records = [case(n, tags=["open data", "Digital  inclusion"], organisations=["Leeds City Council", "GDS"],
+                    people=["Ada Lovelace"]) for n in range(8)]
+    report = import_file(SYSTEM, jsonl(records), "jsonl", status="published", app=app)
+    assert report.counts["imported"] == 8
+    assert sorted(db.session.scalars(select(Tag.name))) == ["Digital inclusion", "Open data"]
+    assert db.session.scalar(select(func.count(Organisation.id))) == 2
+    assert db.session.scalar(select(func.count(Person.id))) == 1
+    leeds = db.session.scalar(select(Organisation).where(Organisation.slug == "leeds-city-council"))
+    assert leeds.home_authority_code  # a council's home authority, as one made through the web gets
+    for story in db.session.scalars(select(Story)):
+        assert sorted(t.name for t in story.tags) == ["Digital inclusion", "Open data"]
+        assert [o.name for o in story.organisations] == ["Leeds City Council", "GDS"]
+
+
+def test_two_records_with_one_title_get_different_addresses_in_one_batch(app):
+    report = import_file(SYSTEM, jsonl([case(1, title="Same"), case(2, title="Same"), case(3, title="Same")]),
+                         "jsonl", status="published", app=app)
+    assert [row.slug for row in report.rows] == ["same", "same-2", "same-3"]
+
+
+def _by_story(rows):
+    grouped: dict[int, list] = {}
+    for story_id, area_id, confidence in rows:
+        grouped.setdefault(story_id, []).append((area_id, confidence))
+    return grouped.items()

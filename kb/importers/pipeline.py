@@ -22,7 +22,7 @@ from kb.models import KINDS, STAGES, Story
 from kb.importers import cleaning
 from kb.importers.formats import FALLBACK_KIND, Row, content_id, parse, title_from_url
 from kb.importers.report import Report
-from kb.services import stories, taxonomy
+from kb.services import importing, stories, suggestions, taxonomy
 from kb.services.stories import is_web_url, normalise_url
 
 log = logging.getLogger(__name__)
@@ -174,14 +174,14 @@ def _fit(fields: dict, row: Row) -> None:
 
 
 def _vocabulary(actor, fields: dict, row: Row, known_tags: dict) -> None:
-    """Tags as the vocabulary names them; ``known_tags`` keeps the names found so far."""
+    """Tags as the vocabulary names them; ``known_tags`` keeps the names looked up so far."""
     tags, suggested = [], list(fields.get("suggested_tags") or [])
     for name in fields.get("tags") or []:
         if name not in known_tags:
+            # None: not in the vocabulary when first met (made by this import, if at all).
             tag = taxonomy.find_tag(name)
-            if tag is not None:
-                known_tags[name] = tag.name
-        if name in known_tags:
+            known_tags[name] = tag.name if tag is not None else None
+        if known_tags[name] is not None:
             tags.append(known_tags[name])
         elif policy.can_create_tag(actor):
             tags.append(name)
@@ -209,9 +209,13 @@ def _vocabulary(actor, fields: dict, row: Row, known_tags: dict) -> None:
 # Services ------------------------------------------------------------------------------------------
 
 def save(actor, fields: dict, status: str, fmt: str):
-    """Create the story straight in ``status``, through the services."""
+    """Create the story straight in ``status``, through the services, written at once."""
     with db.session.no_autoflush:
-        return stories.import_story(actor, fields, status, reason=f"Imported ({fmt})")
+        return importing.import_story(actor, fields, status, reason=_reason_of(fmt))
+
+
+def _reason_of(fmt: str) -> str:
+    return f"Imported ({fmt})"
 
 
 def _reason(exc: DomainError) -> str:
@@ -265,7 +269,13 @@ def import_rows(actor, rows: list[Row], fmt: str, *, status: str = "submitted", 
     _link_stories(actor, run.known.pending_links)
     if dry_run:
         database.rollback()
-    elif app is not None:
+        return report
+    if app is not None:
+        database.commit(app)
+    # Filing suggestions for the new stories together, a chunk per short transaction.
+    suggestions.refresh_stories(run.imported,
+                                after_chunk=(lambda: database.commit(app, sync=False)) if app is not None else None)
+    if app is not None:
         database.commit(app)
     return report
 
@@ -280,11 +290,17 @@ class _Run:
     def __init__(self, actor, fmt: str, status: str, report: Report):
         self.actor, self.fmt, self.status, self.report = actor, fmt, status, report
         self.known = KnownStories()
+        self.lookup = importing.Lookup(self.known.slugs)
         self.tags: dict[str, str | None] = {}
+        self.built: list = []
+        self.imported: list = []  # the stories made, for their filing suggestions at the end
 
     def batch(self, rows: list[Row], start: int) -> int:
-        """Import rows from ``start`` on, for at most BATCH_SIZE rows or BATCH_SECONDS; returns how many."""
-        kept = (self.known.copy(), len(self.report.rows))
+        """Import rows from ``start`` on, for at most BATCH_SIZE rows or BATCH_SECONDS; returns how many.
+
+        The rows' stories are built and then written together (``importing.finish``).
+        """
+        kept = (self.known.copy(), len(self.report.rows), len(self.known.pending_links), len(self.imported))
         warnings = [list(row.warnings) for row in rows[start:start + BATCH_SIZE]]
         ended = time.monotonic() + BATCH_SECONDS
         done = 0
@@ -295,16 +311,35 @@ class _Run:
                     self.row(row, isolate=False)
                     if time.monotonic() > ended:
                         break
+                try:
+                    with db.session.no_autoflush:
+                        importing.finish(self.actor, self.built, _reason_of(self.fmt))
+                except (DomainError, SQLAlchemyError) as exc:
+                    raise _BatchFailed() from exc
+                finally:
+                    self.built = []
+            self._ids_from(kept)
             return done
         except _BatchFailed:
             _after_rollback()
+        self.built = []
         self.known, self.tags = kept[0], {}
+        self.lookup.forget(self.known.slugs)
         del self.report.rows[kept[1]:]
+        del self.known.pending_links[kept[2]:]
+        del self.imported[kept[3]:]
         for row, before in zip(rows[start:start + done], warnings):
             row.warnings[:] = before
         for row in rows[start:start + done]:
             self.row(row, isolate=True)
+        self._ids_from(kept)
         return done
+
+    def _ids_from(self, kept: tuple) -> None:
+        """The batch's stories by id once written, so that no expired object is loaded again for one."""
+        self.imported[kept[3]:] = [story.id for story in self.imported[kept[3]:]]
+        pending = self.known.pending_links
+        pending[kept[2]:] = [(story.id, links, result) for story, links, result in pending[kept[2]:]]
 
     def row(self, row: Row, *, isolate: bool) -> None:
         report = self.report
@@ -328,9 +363,11 @@ class _Run:
         links = {field: fields.pop(field) for field in STORY_LINK_FIELDS if fields.get(field)}
         if not isolate:
             try:
-                story = save(self.actor, fields, self.status, self.fmt)
+                with db.session.no_autoflush:
+                    story, actions = importing.build_story(self.actor, fields, self.status, self.lookup)
             except (DomainError, SQLAlchemyError) as exc:
                 raise _BatchFailed() from exc
+            self.built.append((story, actions))
         else:
             try:
                 with db.session.begin_nested():
@@ -345,9 +382,10 @@ class _Run:
                 report.failed(row, title, "the database refused the record (a value may be too long)")
                 return
         self.known.add(fields, story.slug)
+        self.imported.append(story)
         report.imported(row, story.title, story.slug)
         if links:
-            self.known.pending_links.append((story.id, links, report.rows[-1]))
+            self.known.pending_links.append((story, links, report.rows[-1]))
 
 
 # Fields that name other stories by slug: set once every record is in, so a

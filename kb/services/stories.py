@@ -349,7 +349,10 @@ def _check_complete(fields: dict, errors: dict) -> None:
 
 # Writing -------------------------------------------------------------------
 
-def _apply(actor, story: Story, fields: dict, *, imported: bool = False) -> None:
+def apply_fields(actor, story: Story, fields: dict, *, imported: bool = False, names=taxonomy) -> None:
+    """Set ``fields`` on ``story``; tags, organisations and people found or
+    made through ``names`` (``taxonomy``, or an import's ``importing.Lookup``).
+    An imported story keeps the address it was given."""
     if any(field in fields for field in CURATED_FIELDS):
         policy.require(policy.can_curate_story(actor, story), "Only curators can set tags, action areas and features.")
     if not imported and any(fields.get(field) != getattr(story, field) for field in SOURCE_FIELDS if field in fields):
@@ -361,17 +364,17 @@ def _apply(actor, story: Story, fields: dict, *, imported: bool = False) -> None
     if not (story.country or story.authority_code) and story.place:
         # The free text says where, as far as a known country or authority name goes.
         story.country, story.authority_code = reference.place_from_text(story.place)
-    if "title" in fields and story.status != "published" and story.slug != taxonomy.make_slug(fields["title"]):
+    if "title" in fields and not imported and story.status != "published" and story.slug != taxonomy.make_slug(fields["title"]):
         # A published story's address is stable; a draft's follows its title.
         story.slug = taxonomy.unique_slug(Story, fields["title"], exclude_id=story.id)
     if "organisations" in fields:
-        story.organisations = taxonomy.find_or_create_named(Organisation, fields["organisations"])
+        story.organisations = names.find_or_create_named(Organisation, fields["organisations"])
     if "people" in fields:
-        story.people = taxonomy.find_or_create_named(Person, fields["people"])
+        story.people = names.find_or_create_named(Person, fields["people"])
     if "links" in fields:
         story.links = [Link(**link) for link in fields["links"]]
     if "tags" in fields:
-        story.tags = taxonomy.find_or_create_tags(actor, fields["tags"])
+        story.tags = names.find_or_create_tags(actor, fields["tags"])
     if "action_areas" in fields:
         by_slug = {area.slug: area for area in taxonomy.all_action_areas()}
         story.area_links = [
@@ -416,7 +419,7 @@ def create_story(actor, data: dict, *, reason: str = "Created") -> Story:
     db.session.add(story)
     # An id now, so that a title shared with another story keeps the slug made for it.
     db.session.flush()
-    _apply(actor, story, fields)
+    apply_fields(actor, story, fields)
     db.session.flush()
     record_revision(actor, story, reason)
     record_index_change(story.id)
@@ -424,46 +427,11 @@ def create_story(actor, data: dict, *, reason: str = "Created") -> Story:
     return story
 
 
-def import_story(actor, data: dict, status: str, *, reason: str) -> Story:
-    """A new story from an import, made straight in ``status`` (draft,
-    submitted or published): the checks and audit events of submitting and
-    publishing, with one revision instead of one per step.
-
-    :raise Forbidden: if the actor may not create, submit or publish it.
-    :raise Invalid: if the fields are not a story, or not one ready for review.
-    """
-    policy.require(policy.can_create_story(actor), "Sign in to submit a story.")
-    fields = clean_story_input({"title": "", **data}, complete=False)
-    # Empty collections from the start: a new story has nothing to load.
-    story = Story(status="draft", kind="", title=fields["title"], slug=taxonomy.unique_slug(Story, fields["title"]),
-                  submitted_by_id=getattr(actor, "id", None), attachments=[], related=[], area_links=[],
-                  links=[], tags=[], organisation_links=[], person_links=[])
-    db.session.add(story)
-    db.session.flush()
-    _apply(actor, story, fields, imported=True)
-    actions = []
-    if status in ("submitted", "published"):
-        policy.require(policy.can_submit_story(actor, story), "This story cannot be submitted now.")
-        check_complete(story)
-        story.status, story.submitted_at = "submitted", utcnow()
-        actions.append("submit")
-    if status == "published":
-        policy.require(policy.can_publish_story(actor, story), "Only curators can publish stories.")
-        story.status, story.first_published_at = "published", utcnow()
-        actions.append("publish")
-    db.session.flush()
-    record_revision(actor, story, reason)
-    for action in actions:
-        record_event(actor, action, story, {"status": "submitted" if action == "submit" else "published"})
-    record_index_change(story.id)
-    return story
-
-
 def update_story(actor, story: Story, data: dict, *, reason: str = "Edited") -> Story:
     """Change the fields present in ``data``."""
     policy.require(policy.can_edit_story(actor, story), "You cannot edit this story.")
     fields = clean_story_input({k: v for k, v in data.items() if k in EDITABLE_FIELDS}, complete=False)
-    _apply(actor, story, fields)
+    apply_fields(actor, story, fields)
     db.session.flush()
     record_revision(actor, story, reason)
     record_index_change(story.id)

@@ -174,13 +174,31 @@ def current_matcher() -> TagMatcher:
 
 
 def refresh_story(story: Story) -> None:
-    """Recompute one story's suggestions (called whenever a story is saved)."""
+    """Recompute one story's suggestions (called whenever a story is saved
+    through the web, API or CLI; an import does its stories together with
+    ``refresh_stories``)."""
     if story.id is None:
         db.session.flush()
     areas = {area.slug: area for area in taxonomy.all_action_areas()}
     if not areas:
         return
     _store([story], current_model(), current_matcher(), areas)
+
+
+def refresh_stories(ids: list[int], after_chunk=None) -> None:
+    """Recompute the suggestions of these stories (those an import made), with
+    the model as it is, a chunk at a time; ``after_chunk()`` after each (an
+    import commits there, so that no transaction holds the database long)."""
+    areas = {area.slug: area for area in taxonomy.all_action_areas()}
+    if not areas or not ids:
+        return
+    model, matcher = current_model(), current_matcher()
+    for start in range(0, len(ids), REFRESH_CHUNK):
+        chunk = list(db.session.scalars(select(Story).where(Story.id.in_(ids[start:start + REFRESH_CHUNK]))
+                                        .options(selectinload(Story.tags)).order_by(Story.id)))
+        _store(chunk, model, matcher, areas)
+        if after_chunk:
+            after_chunk()
 
 
 def refresh(actor, progress=None) -> int:

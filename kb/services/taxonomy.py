@@ -105,14 +105,14 @@ def find_or_create_tags(actor, names: list[str]) -> list[Tag]:
     tags: list[Tag] = []
     for name in names:
         tag = found.get(slugs[name])
-        tag = _live(tag) if tag is not None else find_or_create_tag(actor, name)
+        tag = live_tag(tag) if tag is not None else find_or_create_tag(actor, name)
         found[slugs[name]] = tag
         if tag not in tags:
             tags.append(tag)
     return tags
 
 
-def _live(tag: Tag) -> Tag:
+def live_tag(tag: Tag) -> Tag:
     seen = set()
     while tag.merged_into_id is not None and tag.id not in seen:
         seen.add(tag.id)
@@ -134,7 +134,7 @@ def find_or_create_named(model, names: list[str]) -> list:
             items.append(item)
     if model is Organisation:
         for item in items:
-            _fill_home_authority(item)
+            fill_home_authority(item)
     return items
 
 
@@ -175,10 +175,10 @@ _COUNCIL_WORDS = re.compile(r"\b(council|borough|city of|county)\b", re.IGNORECA
 
 def find_or_create_organisation(name: str) -> Organisation:
     """The organisation of this name; a council's home authority is filled in from its name."""
-    return _fill_home_authority(_find_or_create_named(Organisation, name))
+    return fill_home_authority(_find_or_create_named(Organisation, name))
 
 
-def _fill_home_authority(organisation: Organisation) -> Organisation:
+def fill_home_authority(organisation: Organisation) -> Organisation:
     """A council named after a UK local authority gets it as its home authority."""
     if not organisation.home_authority_code and _COUNCIL_WORDS.search(organisation.name):
         found = reference.find_authority(organisation.name)
