@@ -27,6 +27,9 @@ def test_upgrading_from_the_first_schema_keeps_every_row(tmp_path):
         assert after == database.head_revisions()[0]
         with db.engine.connect() as connection:
             assert connection.execute(text("SELECT title FROM stories")).scalar_one() == "Kept"
+            # Added later: no methods and no level of government for a story that had none.
+            methods, level = connection.execute(text("SELECT methods, government_level FROM stories")).one()
+            assert (str(methods), level) == ("[]", "")
             assert connection.execute(text("SELECT email FROM users")).scalar_one() == "a@example.org"
         db.engine.dispose()
 

@@ -12,6 +12,7 @@ from flask.cli import with_appcontext
 from kb.cli.common import fail
 from kb.errors import DomainError
 from kb.importers import FORMATS, STATUSES, FileProblem, detect_format, import_file
+from kb.importers.mapping import DEFAULT as DEFAULT_MAP, FieldMap, MapProblem
 from kb.importers.export import EXPORT_FORMATS, export, published_stories
 from kb.policy import SYSTEM
 from kb.services import users
@@ -49,8 +50,11 @@ def _print_report(report, report_path: str | None) -> None:
 @click.option("--dry-run", is_flag=True, help="Check every record and report, but save nothing.")
 @click.option("--private", "include_private", is_flag=True, help="Include bookmarks marked private.")
 @click.option("--report", "report_path", default=None, metavar="FILE", help="Write the full report as CSV.")
+@click.option("--map", "map_path", default=None, metavar="FILE", type=click.Path(exists=True, dir_okay=False),
+              help="A JSON field mapping (tag prefixes and words that are other fields) to use over the "
+                   "defaults; see docs/import-formats.md.")
 @with_appcontext
-def import_command(file: Path, fmt, status, as_email, dry_run, include_private, report_path):
+def import_command(file: Path, fmt, status, as_email, dry_run, include_private, report_path, map_path):
     """Import stories from FILE: kb JSON Lines, CSV, bookmark HTML or Pinboard JSON.
 
     Records already in kb (same source id, or same source URL) are skipped, so
@@ -64,6 +68,12 @@ def import_command(file: Path, fmt, status, as_email, dry_run, include_private, 
         actor = users.get_user_by_email(as_email)
         if actor is None:
             fail(f"There is no account with the email address {as_email}.")
+    field_map = DEFAULT_MAP
+    if map_path:
+        try:
+            field_map = FieldMap.from_json(Path(map_path).read_text(encoding="utf-8", errors="replace"))
+        except MapProblem as exc:
+            fail(f"{map_path}: {exc}")
     data = file.read_bytes()
     started = time.perf_counter()
     bar = tqdm(unit="record", desc="Importing", disable=None, file=sys.stderr)
@@ -71,7 +81,7 @@ def import_command(file: Path, fmt, status, as_email, dry_run, include_private, 
         report = import_file(
             actor, data, fmt or detect_format(file.name, data), status=status, dry_run=dry_run,
             include_private=include_private, app=current_app, progress=bar.update,
-            on_rows=lambda n: setattr(bar, "total", n) or bar.refresh(),
+            on_rows=lambda n: setattr(bar, "total", n) or bar.refresh(), field_map=field_map,
         )
     except FileProblem as exc:
         fail(str(exc))

@@ -27,8 +27,8 @@ FORMATS = {
     "pinboard": "Pinboard JSON",
 }
 MAX_TAG_LENGTH = 100
-LIST_FIELDS = ("organisations", "people", "tags", "suggested_tags", "suggested_areas", "related")
-TEXT_FIELDS = ("title", "kind", "summary", "body", "place", "sector", "stage", "evidence", *SECTIONS,
+LIST_FIELDS = ("organisations", "people", "tags", "suggested_tags", "suggested_areas", "related", "methods")
+TEXT_FIELDS = ("title", "kind", "summary", "body", "place", "sector", "stage", "government_level", "evidence", *SECTIONS,
                "evidence_level", "proposed_evidence_level", "evidence_level_reason", "contact_name", "contact_role",
                "contact_organisation", "contact_email", "contact_url", "country", "authority_code", "adapted_from",
                "source", "source_id", "url", "published_on")

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import logging
 import time
-from collections import defaultdict
 from typing import Callable
 
 from sqlalchemy import text
@@ -18,9 +17,11 @@ from sqlalchemy.exc import SQLAlchemyError
 from kb import database, policy, unit_of_work
 from kb.errors import DomainError, Forbidden, Invalid
 from kb.extensions import db
-from kb.models import KINDS, STAGES, Story
+from kb.models import GOVERNMENT_LEVELS, KINDS, STAGES, Story
 from kb.importers import cleaning
+from kb.importers.mapping import DEFAULT as DEFAULT_MAP, FieldMap
 from kb.importers.formats import FALLBACK_KIND, Row, content_id, parse, title_from_url
+from kb.importers.known import KnownStories, source_urls
 from kb.importers.report import Report
 from kb.services import importing, stories, suggestions, taxonomy
 from kb.services.stories import is_web_url, normalise_url
@@ -34,82 +35,29 @@ BATCH_SIZE = 200
 BATCH_SECONDS = 0.5
 # The search index takes the committed stories this many at a time (and the rest
 # at the end): one Whoosh commit, and one merge of its segments, per index batch.
-INDEX_BATCH = 500
+# Kept near a batch, so that a web save, whose commit brings the index up to
+# date, never has many of the import's stories to index first.
+INDEX_BATCH = 200
 # Plain-text fields (entities decoded, tags stripped); the body is Markdown and keeps its HTML.
-PLAIN_FIELDS = ("title", "summary", "place", "sector", "stage", "evidence")
-PLAIN_LISTS = ("organisations", "people", "tags", "suggested_tags")
+PLAIN_FIELDS = ("title", "summary", "place", "sector", "stage", "government_level", "evidence")
+PLAIN_LISTS = ("organisations", "people", "tags", "suggested_tags", "methods")
 FIELD_LIMITS = {**stories.TEXT_FIELDS, "source": Story.__table__.c.source.type.length,
                 "source_id": Story.__table__.c.source_id.type.length}
 SHORTENED_AT_A_WORD = ("title", "summary", "place", "sector", "evidence")
 
 
-class KnownStories:
-    """What kb already holds, to skip records imported before: by (source,
-    source id), and by normalised source URL."""
-
-    def __init__(self):
-        self.by_source: dict[tuple[str, str], str] = {}
-        self.by_url: dict[str, list[tuple[str, str, str]]] = defaultdict(list)
-        self.slugs: set[str] = set()
-        # (story id, {field: value}, the record's result) for STORY_LINK_FIELDS, set at the end.
-        self.pending_links: list = []
-        for source, source_id, slug, url in stories.source_keys():
-            self.slugs.add(slug)
-            if source_id:
-                self.by_source[(source, source_id)] = slug
-            if url:
-                self.by_url[normalise_url(url)].append((source, source_id, slug))
-
-    def duplicate_of(self, fields: dict) -> str | None:
-        """The slug of the story this record repeats, or None.
-
-        A record repeats a story with the same source and source id, or one whose
-        source link is the same page, unless the same source gives the two
-        different ids (one report can describe several cases).
-        """
-        source, source_id = fields.get("source", ""), fields.get("source_id", "")
-        if source_id and (source, source_id) in self.by_source:
-            return self.by_source[(source, source_id)]
-        if source == "kb" and source_id in self.slugs:
-            return source_id
-        for url in source_urls(fields):
-            for known_source, known_id, slug in self.by_url.get(normalise_url(url), []):
-                if known_source == source and known_id and source_id and known_id != source_id:
-                    continue
-                return slug
-        return None
-
-    def copy(self) -> "KnownStories":
-        other = object.__new__(KnownStories)
-        other.by_source, other.slugs = dict(self.by_source), set(self.slugs)
-        other.pending_links = list(self.pending_links)
-        other.by_url = defaultdict(list, {url: list(found) for url, found in self.by_url.items()})
-        return other
-
-    def add(self, fields: dict, slug: str) -> None:
-        source, source_id = fields.get("source", ""), fields.get("source_id", "")
-        self.slugs.add(slug)
-        if source_id:
-            self.by_source[(source, source_id)] = slug
-        for url in source_urls(fields):
-            self.by_url[normalise_url(url)].append((source, source_id, slug))
-
-
-def source_urls(fields: dict) -> list[str]:
-    return [link["url"] for link in fields.get("links") or [] if link.get("rel") == "source" and link.get("url")]
-
-
 # Validate ------------------------------------------------------------------------------------
 
-def prepare(actor, row: Row, fmt: str, tags: dict | None = None) -> dict:
+def prepare(actor, row: Row, fmt: str, tags: dict | None = None, field_map: FieldMap = DEFAULT_MAP) -> dict:
     """The row's fields ready for the services: cleaned (see cleaning.py), with
     identity, a kind, a summary, values that fit, and tags through the vocabulary
-    (suggestions only, for those who may not tag). Each change is a warning on the row.
+    (suggestions only, for those who may not tag), and the tags that are other
+    fields moved there by ``field_map`` (mapping.py). Each change is a warning on the row.
 
     :raise Invalid: if the row has neither a title nor an address.
     """
     fields = dict(row.fields)
-    _clean(fields, row)
+    _clean(fields, row, field_map)
     if not fields.get("source"):
         fields["source"] = fmt
     if not fields.get("source_id"):
@@ -120,7 +68,7 @@ def prepare(actor, row: Row, fmt: str, tags: dict | None = None) -> dict:
     return fields
 
 
-def _clean(fields: dict, row: Row) -> None:
+def _clean(fields: dict, row: Row, field_map: FieldMap = DEFAULT_MAP) -> None:
     """The same cleaning for every format: plain text where text is plain, a body
     whose links lead somewhere, and what review needs (title, kind, summary)."""
     for name in PLAIN_FIELDS:
@@ -129,6 +77,7 @@ def _clean(fields: dict, row: Row) -> None:
     for name in PLAIN_LISTS:
         if fields.get(name):
             fields[name] = [text for text in (cleaning.plain(item) for item in fields[name]) if text]
+    field_map.apply(fields, row.warnings)
     urls = source_urls(fields)
     if not fields.get("title"):
         if not urls:
@@ -148,6 +97,9 @@ def _clean(fields: dict, row: Row) -> None:
             del fields["published_on"]
     if fields.get("stage") and fields["stage"] not in STAGES:
         row.warnings.append(f"stage “{fields.pop('stage')[:60]}” is not one of {', '.join(STAGES)}: left out")
+    if fields.get("government_level") and fields["government_level"] not in GOVERNMENT_LEVELS:
+        row.warnings.append(f"level of government “{fields.pop('government_level')[:60]}” is not one of "
+                            f"{', '.join(GOVERNMENT_LEVELS)}: left out")
     bad_links = [link for link in fields.get("links") or [] if not is_web_url(link.get("url", ""))]
     if bad_links:
         fields["links"] = [link for link in fields["links"] if link not in bad_links]
@@ -236,7 +188,8 @@ def _open_transaction() -> None:
 
 
 def import_rows(actor, rows: list[Row], fmt: str, *, status: str = "submitted", dry_run: bool = False,
-                app=None, progress: Callable[[int], None] | None = None, report: Report | None = None) -> Report:
+                app=None, progress: Callable[[int], None] | None = None, report: Report | None = None,
+                field_map: FieldMap = DEFAULT_MAP) -> Report:
     """Turn rows into stories as ``actor``; returns the report (imported, skipped, failed).
 
     Rows go in batches of at most BATCH_SIZE rows or BATCH_SECONDS, each batch
@@ -254,8 +207,7 @@ def import_rows(actor, rows: list[Row], fmt: str, *, status: str = "submitted", 
         raise Forbidden("Only curators can import stories as published.")
     policy.require(policy.can_create_story(actor), "Sign in to import stories.")
     report = report or Report(fmt=fmt, status=status, dry_run=dry_run)
-    run = _Run(actor, fmt, status, report)
-    _open_transaction()
+    run = _Run(actor, fmt, status, report, field_map)
     start = waiting = 0
     while start < len(rows):
         done = run.batch(rows, start)
@@ -263,10 +215,11 @@ def import_rows(actor, rows: list[Row], fmt: str, *, status: str = "submitted", 
         if not dry_run and app is not None:
             database.commit(app, sync=waiting >= INDEX_BATCH)
             waiting = 0 if waiting >= INDEX_BATCH else waiting
-            _open_transaction()
         if progress:
             progress(done)
-    _link_stories(actor, run.known.pending_links)
+    if run.known.pending_links:
+        _open_transaction()
+        _link_stories(actor, run.known.pending_links)
     if dry_run:
         database.rollback()
         return report
@@ -287,8 +240,9 @@ class _BatchFailed(Exception):
 class _Run:
     """One import: what kb holds, the tags looked up, and the report, batch by batch."""
 
-    def __init__(self, actor, fmt: str, status: str, report: Report):
+    def __init__(self, actor, fmt: str, status: str, report: Report, field_map: FieldMap = DEFAULT_MAP):
         self.actor, self.fmt, self.status, self.report = actor, fmt, status, report
+        self.field_map = field_map
         self.known = KnownStories()
         self.lookup = importing.Lookup(self.known.slugs)
         self.tags: dict[str, str | None] = {}
@@ -305,23 +259,30 @@ class _Run:
         ended = time.monotonic() + BATCH_SECONDS
         done = 0
         try:
-            with db.session.begin_nested():
+            # Built with reads only; the write lock (SQLite) and the change log's
+            # lock (PostgreSQL) are taken for the write alone, so a web save waits
+            # for that and not for the batch's cleaning and checking.
+            with db.session.no_autoflush:
                 for row in rows[start:start + BATCH_SIZE]:
                     done += 1
                     self.row(row, isolate=False)
                     if time.monotonic() > ended:
                         break
+            _open_transaction()
+            with db.session.begin_nested():
                 try:
                     with db.session.no_autoflush:
                         importing.finish(self.actor, self.built, _reason_of(self.fmt))
                 except (DomainError, SQLAlchemyError) as exc:
                     raise _BatchFailed() from exc
-                finally:
-                    self.built = []
+            self.built = []
             self._ids_from(kept)
             return done
         except _BatchFailed:
             _after_rollback()
+            for made in list(db.session.new):
+                if made in db.session:  # expunging a story also expunges its links
+                    db.session.expunge(made)
         self.built = []
         self.known, self.tags = kept[0], {}
         self.lookup.forget(self.known.slugs)
@@ -330,6 +291,7 @@ class _Run:
         del self.imported[kept[3]:]
         for row, before in zip(rows[start:start + done], warnings):
             row.warnings[:] = before
+        _open_transaction()
         for row in rows[start:start + done]:
             self.row(row, isolate=True)
         self._ids_from(kept)
@@ -351,7 +313,7 @@ class _Run:
             report.skipped(row, title, row.skip)
             return
         try:
-            fields = prepare(self.actor, row, self.fmt, self.tags)
+            fields = prepare(self.actor, row, self.fmt, self.tags, self.field_map)
         except DomainError as exc:
             report.failed(row, title, _reason(exc))
             return
@@ -426,7 +388,8 @@ def _after_rollback() -> None:
 
 
 def import_file(actor, data: bytes, fmt: str, *, status: str = "submitted", dry_run: bool = False,
-                include_private: bool = False, app=None, progress=None, on_rows=None) -> Report:
+                include_private: bool = False, app=None, progress=None, on_rows=None,
+                field_map: FieldMap = DEFAULT_MAP) -> Report:
     """Parse ``data`` as ``fmt`` and import its rows; see ``import_rows``.
 
     :raise FileProblem: if the file is not of that format at all.
@@ -436,4 +399,4 @@ def import_file(actor, data: bytes, fmt: str, *, status: str = "submitted", dry_
     if on_rows:
         on_rows(len(rows))
     return import_rows(actor, rows, fmt, status=status, dry_run=dry_run, app=app, progress=progress,
-                       report=report)
+                       report=report, field_map=field_map)

@@ -3,6 +3,7 @@ from kb.models.audit import AuditEvent, IndexChange, Revision
 from kb.models.mail import FREQUENCIES, AlertDelivery, OutboxMessage, SavedSearch, SiteSetting
 from kb.models.story import (
     EVIDENCE_LEVELS,
+    GOVERNMENT_LEVELS,
     KINDS,
     SECTIONS,
     STAGES,
@@ -19,7 +20,7 @@ from kb.models.taxonomy import ActionArea, Organisation, Person, Tag, TagAlias
 from kb.models.user import ROLES, ApiToken, Attempt, User
 
 __all__ = [
-    "EVIDENCE_LEVELS", "KINDS", "SECTIONS", "STAGES", "STATUSES", "ROLES",
+    "EVIDENCE_LEVELS", "GOVERNMENT_LEVELS", "KINDS", "SECTIONS", "STAGES", "STATUSES", "ROLES",
     "ActionArea", "Adoption", "AreaSuggestion", "SuggestionDecline", "TagSuggestion", "AlertDelivery", "ApiToken", "FREQUENCIES", "OutboxMessage", "SavedSearch", "SiteSetting", "Attachment", "AuditEvent", "IndexChange", "Link",
     "Organisation", "Person", "Revision", "Story", "StoryActionArea", "StoryTag",
     "Tag", "TagAlias", "User", "Attempt",

@@ -50,10 +50,19 @@ EVIDENCE_LEVELS = {
 }
 STAGES = {
     "idea": "Idea",
+    "development": "In development",
     "pilot": "Pilot",
     "implemented": "Implemented",
     "scaling": "Scaling",
     "mainstream": "Mainstream",
+    "discontinued": "No longer in use",
+}
+# The level of government a story's work happened at.
+GOVERNMENT_LEVELS = {
+    "local": "Local",
+    "regional": "Regional",
+    "national": "National",
+    "international": "Across countries",
 }
 
 story_tags = Table(
@@ -218,6 +227,9 @@ class Story(Timestamps, db.Model):
     # What the contributor suggested; curators decide.
     suggested_tags: Mapped[list] = mapped_column(JSON, default=list)
     suggested_areas: Mapped[list] = mapped_column(JSON, default=list)
+    # The ways of working a story used (an import's ``method:`` tags), and its level of government.
+    methods: Mapped[list] = mapped_column(JSON, default=list)
+    government_level: Mapped[str] = mapped_column(String(20), default="", index=True)
     # Where an imported story came from, so that a second import skips it.
     source: Mapped[str] = mapped_column(String(50), default="", index=True)
     source_id: Mapped[str] = mapped_column(String(300), default="")
@@ -281,6 +293,10 @@ class Story(Timestamps, db.Model):
     @property
     def stage_label(self) -> str:
         return STAGES.get(self.stage, self.stage)
+
+    @property
+    def government_level_label(self) -> str:
+        return GOVERNMENT_LEVELS.get(self.government_level, self.government_level)
 
     @property
     def evidence_level_label(self) -> str:

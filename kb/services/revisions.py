@@ -29,6 +29,8 @@ def snapshot(story: Story) -> dict:
         "place": story.place or "",
         "sector": story.sector or "",
         "stage": story.stage or "",
+        "government_level": story.government_level or "",
+        "methods": list(story.methods or []),
         **{name: getattr(story, name) or "" for name in SECTIONS},
         "evidence_level": story.evidence_level or 0,
         "proposed_evidence_level": story.proposed_evidence_level,
@@ -115,6 +117,8 @@ FIELD_LABELS = {
     "place": "Place",
     "sector": "Sector",
     "stage": "Stage",
+    "government_level": "Level of government",
+    "methods": "Methods",
     **{name: heading for name, (heading, _) in SECTIONS.items()},
     "evidence_level": "Evidence level",
     "proposed_evidence_level": "Proposed evidence level",
@@ -142,10 +146,12 @@ FIELD_LABELS = {
 LONG_TEXT_FIELDS = ("summary", "body", *SECTIONS, "evidence_level_reason", "evidence")
 # Fields whose order means nothing: compared as sets of things, each known by
 # its identity (a name's slug, an area's slug), so a reordering is no change.
-SET_FIELDS = ("organisations", "people", "tags", "action_areas", "suggested_tags", "suggested_areas", "related")
+SET_FIELDS = ("organisations", "people", "tags", "action_areas", "suggested_tags", "suggested_areas", "related",
+              "methods")
 RESTORABLE_FIELDS = (
     "title", "kind", "summary", "body", "published_on", "organisations", "people", "place", "sector",
-    "stage", *SECTIONS, "links", "action_areas", "tags", "related", "featured", "suggested_tags",
+    "stage", "government_level", "methods", *SECTIONS, "links", "action_areas", "tags", "related", "featured",
+    "suggested_tags",
     "suggested_areas", "evidence_level", "proposed_evidence_level", "evidence_level_reason", "contact_name",
     "contact_role", "contact_organisation", "contact_email", "contact_url", "contact_agreed", "contact_hidden",
     "country", "authority_code", "adapted_from", "adoptions",

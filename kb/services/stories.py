@@ -12,7 +12,7 @@ from kb import policy
 from kb.errors import Invalid, NotFound
 from kb.extensions import db
 from kb import reference
-from kb.models import EVIDENCE_LEVELS, KINDS, SECTIONS, STAGES, Adoption, Link, Organisation, Person, Story, StoryActionArea
+from kb.models import EVIDENCE_LEVELS, GOVERNMENT_LEVELS, KINDS, SECTIONS, STAGES, Adoption, Link, Organisation, Person, Story, StoryActionArea
 from kb.models.base import utcnow
 from kb.models.story import LINK_RELS
 from kb.services import notifications, taxonomy
@@ -25,7 +25,7 @@ SECTION_LIMIT = 20_000
 CONTACT_FIELDS = {"contact_name": 200, "contact_role": 200, "contact_organisation": 200}
 TEXT_FIELDS = {"title": 300, "summary": 1000, "body": 200_000, "place": 200, "sector": 200,
                **{name: SECTION_LIMIT for name in SECTIONS}, "evidence_level_reason": 2000, **CONTACT_FIELDS}
-LIST_FIELDS = ("organisations", "people", "tags", "suggested_tags", "suggested_areas", "related")
+LIST_FIELDS = ("organisations", "people", "tags", "suggested_tags", "suggested_areas", "related", "methods")
 CURATED_FIELDS = ("tags", "action_areas", "featured", "related", "evidence_level", "contact_hidden")
 # Where a story came from: set by imports and curators only, so that nobody can
 # claim a record's source id and have the real record skipped on import.
@@ -35,7 +35,7 @@ PLAIN_FIELDS = (
     "title", "kind", "summary", "body", "published_on", "place", "sector", "stage", *SECTIONS, "featured",
     "suggested_tags", "suggested_areas", "source", "source_id", "evidence_level", "proposed_evidence_level",
     "evidence_level_reason", *CONTACT_FIELDS, "contact_email", "contact_url", "contact_agreed",
-    "contact_hidden", "country", "authority_code",
+    "contact_hidden", "country", "authority_code", "methods", "government_level",
 )
 EDITABLE_FIELDS = (
     *PLAIN_FIELDS, "organisations", "people", "links", "action_areas", "tags", "related", "adoptions",
@@ -213,6 +213,11 @@ def clean_story_input(data: dict, *, complete: bool) -> dict:
         out["stage"] = _text(data["stage"])
         if out["stage"] and out["stage"] not in STAGES:
             errors["stage"] = "Choose a stage from the list."
+    if "government_level" in data:
+        out["government_level"] = _text(data["government_level"])
+        if out["government_level"] and out["government_level"] not in GOVERNMENT_LEVELS:
+            errors["government_level"] = (f"“{out['government_level'][:60]}” is not a level of government kb knows: "
+                                          f"use one of {', '.join(GOVERNMENT_LEVELS)}.")
     if "published_on" in data:
         try:
             out["published_on"] = parse_date(data["published_on"])

@@ -214,7 +214,7 @@ def story_summary(story) -> dict:
 
 CONTACT_FIELDS = ("contact_name", "contact_role", "contact_organisation", "contact_email", "contact_url",
                   "contact_agreed", "contact_hidden")
-SNAPSHOT_FIELDS = ("body", "people", "place", "sector", "stage", *SECTIONS, "evidence_level",
+SNAPSHOT_FIELDS = ("body", "people", "place", "sector", "stage", "government_level", "methods", *SECTIONS, "evidence_level",
                    "proposed_evidence_level", "evidence_level_reason", *CONTACT_FIELDS, "country",
                    "authority_code", "adapted_from", "adoptions", "links", "featured", "suggested_tags",
                    "suggested_areas")

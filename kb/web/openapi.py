@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 from functools import lru_cache
 
-from kb.models import EVIDENCE_LEVELS, KINDS, SECTIONS, STAGES, STATUSES
+from kb.models import EVIDENCE_LEVELS, GOVERNMENT_LEVELS, KINDS, SECTIONS, STAGES, STATUSES
 from kb.models.story import LINK_RELS
 from kb.services.stories import MAX_ADOPTIONS, SECTION_LIMIT
 
@@ -114,6 +114,8 @@ STORY_INPUT = {
         "place": {"type": "string", "maxLength": 200},
         "sector": {"type": "string", "maxLength": 200},
         "stage": {"type": "string", "enum": ["", *STAGES]},
+        "government_level": {"type": "string", "enum": ["", *GOVERNMENT_LEVELS]},
+        "methods": {**NAMES_IN, "description": "The ways of working the story used."},
         **SECTION_TEXT,
         "evidence": {"type": "string", "deprecated": True, "description": "The old name of results."},
         "evidence_level": {**LEVEL, "description": "Curators: " + LEVEL["description"]},
@@ -145,6 +147,8 @@ STORY = _obj({
     "place": TEXT,
     "sector": TEXT,
     "stage": {"type": "string", "enum": ["", *STAGES]},
+    "government_level": {"type": "string", "enum": ["", *GOVERNMENT_LEVELS]},
+    "methods": NAMES,
     **{name: TEXT for name in SECTIONS},
     "evidence_level": LEVEL,
     "proposed_evidence_level": {"type": ["integer", "null"]},
