@@ -40,6 +40,11 @@ DEFAULT_METHOD = "learned"
 SHOW_CONFIDENCE = 0.5
 BULK_CONFIDENCE = 0.9
 MIN_EXAMPLES = 5
+# Cross-validation inside training sets each area's thresholds: bulk filing
+# needs held-out precision of BULK_PRECISION over at least BULK_MINIMUM stories.
+FOLDS = 5
+BULK_PRECISION = 0.92
+BULK_MINIMUM = 5
 REASON_LENGTH = 300
 
 # Cue words and phrases for each area, written from the report's wording of
@@ -197,10 +202,33 @@ class Prediction:
 
 
 @dataclass
+class Scale:
+    """Maps a regression's probability onto kb's confidence scale, per area:
+    ``show`` (the threshold that gave the best F1 on held-out folds of the
+    training examples) becomes SHOW_CONFIDENCE, and ``bulk`` (the lowest
+    threshold from which held-out precision stayed at BULK_PRECISION or more)
+    becomes BULK_CONFIDENCE; linear in between."""
+
+    show: float = SHOW_CONFIDENCE
+    bulk: float = BULK_CONFIDENCE
+
+    def __call__(self, p: float) -> float:
+        if self.bulk >= 1.0:  # no threshold was precise enough: nothing reaches bulk filing
+            knots = [(0.0, 0.0), (self.show, SHOW_CONFIDENCE), (1.0, BULK_CONFIDENCE - 0.01)]
+        else:
+            knots = [(0.0, 0.0), (self.show, SHOW_CONFIDENCE), (self.bulk, BULK_CONFIDENCE), (1.0, 1.0)]
+        for (x0, y0), (x1, y1) in zip(knots, knots[1:]):
+            if p <= x1:
+                return y0 + (y1 - y0) * (p - x0) / (x1 - x0) if x1 > x0 else y1
+        return 1.0
+
+
+@dataclass
 class Model:
     method: str
     vectorizer: TfidfVectorizer | None = None
     regressions: dict[str, LogisticRegression] = field(default_factory=dict)
+    scales: dict[str, Scale] = field(default_factory=dict)
     examples: int = 0
 
     def _matrix(self, readings: list[Reading], texts: list[str]):
@@ -217,7 +245,8 @@ class Model:
         for area in AREAS:
             model = self.regressions.get(area)
             if model is not None:
-                confidences = model.predict_proba(matrix)[:, list(model.classes_).index(True)]
+                scale = self.scales.get(area, Scale())
+                confidences = [scale(p) for p in model.predict_proba(matrix)[:, list(model.classes_).index(True)]]
             else:
                 confidences = [_prior(r, area) for r in readings]
             for row, reading, confidence in zip(out, readings, confidences):
@@ -228,29 +257,87 @@ class Model:
         return self.predict_many([text])[0]
 
 
-def train(examples: list[Example], method: str = DEFAULT_METHOD) -> Model:
+def train(examples: list[Example], method: str = DEFAULT_METHOD, *, calibrate: bool = True) -> Model:
     """A model learned from ``examples``; areas with fewer than MIN_EXAMPLES of
-    either label keep the wording's fixed weights."""
+    either label keep the wording's fixed weights. With ``calibrate``, each
+    area's confidence scale is set by cross-validation on the examples
+    themselves (``Scale``), so the thresholds never see a story they judge."""
     if method not in METHODS:
         raise ValueError(f"unknown method {method!r}")
     model = Model(method, examples=len(examples))
     trainable = [a for a in AREAS if _enough(examples, a)]
     if not trainable:
         return model
+    readings = [Reading.of(e.text) for e in examples]
+    _fit(model, examples, readings, trainable)
+    if calibrate:
+        for area in trainable:
+            model.scales[area] = _scale(examples, readings, area, method)
+    return model
+
+
+def _fit(model: Model, examples: list[Example], readings: list[Reading], areas: list[str]) -> None:
     texts = [e.text for e in examples]
-    readings = [Reading.of(t) for t in texts]
-    if method == "learned":
+    if model.method == "learned":
         model.vectorizer = TfidfVectorizer(sublinear_tf=True, ngram_range=(1, 2), min_df=2,
                                            stop_words="english", dtype=np.float64)
         model.vectorizer.fit(texts)
     matrix = model._matrix(readings, texts)
-    for area in trainable:
+    for area in areas:
         rows = [i for i, e in enumerate(examples) if area in e.labels]
         labels = [examples[i].labels[area] for i in rows]
-        regression = LogisticRegression(C=4.0 if method == "learned" else 1.0, class_weight="balanced",
+        if len(set(labels)) < 2:
+            continue
+        regression = LogisticRegression(C=4.0 if model.method == "learned" else 1.0, class_weight="balanced",
                                         solver="liblinear")
         model.regressions[area] = regression.fit(matrix[rows], labels)
-    return model
+
+
+def _held_out(examples: list[Example], readings: list[Reading], area: str, method: str) -> tuple[list, list]:
+    """Probabilities for the examples labelled for ``area``, each from a model
+    that did not see it (FOLDS folds, in a fixed order), with their labels."""
+    rows = [i for i, e in enumerate(examples) if area in e.labels]
+    scores, labels = [], []
+    for fold in range(FOLDS):
+        test = rows[fold::FOLDS]
+        held = set(test)
+        train_rows = [i for i in range(len(examples)) if i not in held]
+        inner = Model(method)
+        _fit(inner, [examples[i] for i in train_rows], [readings[i] for i in train_rows], [area])
+        regression = inner.regressions.get(area)
+        if regression is None or not test:
+            continue
+        matrix = inner._matrix([readings[i] for i in test], [examples[i].text for i in test])
+        scores += list(regression.predict_proba(matrix)[:, list(regression.classes_).index(True)])
+        labels += [examples[i].labels[area] for i in test]
+    return scores, labels
+
+
+def _scale(examples: list[Example], readings: list[Reading], area: str, method: str) -> Scale:
+    """The area's show and bulk thresholds, chosen on held-out folds of the examples alone."""
+    scores, labels = _held_out(examples, readings, area, method)
+    ranked = sorted(zip(scores, labels), key=lambda pair: -pair[0])
+    positives = sum(labels)
+    if not ranked or not positives:
+        return Scale()
+    best_f1, show = 0.0, SHOW_CONFIDENCE
+    true = 0
+    precisions = []
+    for count, (score, label) in enumerate(ranked, start=1):
+        true += label
+        precisions.append((score, true / count))
+        f1 = 2 * true / (count + positives)
+        if f1 > best_f1 and (count == len(ranked) or ranked[count][0] < score):
+            best_f1, show = f1, score
+    # Bulk: the lowest score at which the held-out precision of all the
+    # suggestions from there up is BULK_PRECISION or more, over at least
+    # BULK_MINIMUM of them; if none, nothing is offered for bulk filing.
+    bulk = 1.0
+    for count, (score, precision) in enumerate(precisions, start=1):
+        if precision >= BULK_PRECISION and count >= BULK_MINIMUM and (count == len(ranked) or ranked[count][0] < score):
+            bulk = score
+    bulk = max(bulk, show)
+    return Scale(show=min(max(show, 1e-6), 1 - 1e-6), bulk=min(max(bulk, 2e-6), 1.0))
 
 
 def _enough(examples: list[Example], area: str) -> bool:

@@ -53,6 +53,35 @@ def test_the_model_learns_from_filed_and_declined_examples():
             > model.predict("Pickles and chutney.")["networks"].confidence)
 
 
+def test_each_area_is_put_on_the_confidence_scale_by_cross_validation_on_its_own_examples():
+    examples = ([classifier.Example(f"Story {i} about marmalade and jam making.", {"networks": True})
+                 for i in range(10)]
+                + [classifier.Example(f"Story {i} about pickles and chutney.", {"networks": False}) for i in range(10)])
+    model = classifier.train(examples, "learned")
+    scale = model.scales["networks"]
+    # Every held-out jam story outranked every pickle story, so bulk filing is offered.
+    assert 0 < scale.show <= scale.bulk < 1
+    assert model.predict("Marmalade and jam making.")["networks"].confidence >= classifier.BULK_CONFIDENCE
+    assert model.predict("Pickles and chutney.")["networks"].confidence < classifier.SHOW_CONFIDENCE
+    assert classifier.train(examples, "learned").scales == model.scales
+
+
+def test_an_area_whose_held_out_precision_is_too_low_never_reaches_bulk_filing():
+    # The same words labelled both ways: no threshold is precise on held-out folds.
+    examples = [classifier.Example(f"Story {i} about marmalade and jam making.", {"networks": i % 2 == 0})
+                for i in range(20)]
+    model = classifier.train(examples, "learned")
+    assert model.scales["networks"].bulk == 1.0
+    assert model.predict("Marmalade and jam making.")["networks"].confidence < classifier.BULK_CONFIDENCE
+
+
+def test_the_confidence_scale_is_monotone_and_keeps_its_two_marks():
+    scale = classifier.Scale(show=0.3, bulk=0.8)
+    values = [scale(p / 100) for p in range(101)]
+    assert values == sorted(values) and values[0] == 0 and values[-1] == 1
+    assert scale(0.3) == classifier.SHOW_CONFIDENCE and scale(0.8) == classifier.BULK_CONFIDENCE
+
+
 def test_saving_a_story_suggests_areas_with_reasons(app, areas, make_story):
     story = make_story(body=PROCUREMENT)
     found = confidences(story)
