@@ -9,6 +9,7 @@ files together into one, while another thread saves a story every 0.2 s as the
 web would and times how long each save waits. Prints, per file, imported /
 skipped / failed, seconds, records/s (wall clock) and records per CPU second
 of this process (the machine's other load does not change that figure much),
+the one-minute load average beside them,
 and whether ``kb index verify`` is clean. The PostgreSQL URL defaults to
 KB_BENCH_DATABASE_URL, then KB_TEST_DATABASE_URL; without one only SQLite runs.
 Prints figures; asserts nothing.
@@ -35,6 +36,9 @@ from kb.policy import SYSTEM  # noqa: E402
 from kb.services import seed, stories  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
+# ../shared/corpus beside the checkout (or beside the folder of worktrees).
+CORPUS = next((folder / "shared" / "corpus" for folder in ROOT.parents[:2] if (folder / "shared" / "corpus").is_dir()),
+              ROOT.parent / "shared" / "corpus")
 
 
 def postgres_url(url: str) -> str:
@@ -117,7 +121,7 @@ def _read(path: Path, limit: int) -> bytes:
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--corpus", default=str(ROOT.parent / "shared" / "corpus"))
+    parser.add_argument("--corpus", default=str(CORPUS))
     parser.add_argument("--postgres", default=os.environ.get("KB_BENCH_DATABASE_URL")
                         or os.environ.get("KB_TEST_DATABASE_URL", ""))
     parser.add_argument("--limit", type=int, default=0, help="Records read from each file (default: all).")
@@ -128,13 +132,14 @@ def main() -> None:
     backends = ["sqlite"] + (["postgresql"] if args.postgres else [])
     pg_url = postgres_url(args.postgres)
     print(f"{'backend':<11} {'file':<20} {'imported':>8} {'skipped':>8} {'failed':>7} {'s':>7} "
-          f"{'rec/s':>7} {'rec/cpu-s':>9}  index")
+          f"{'rec/s':>7} {'rec/cpu-s':>9} {'load':>5}  index")
     for backend in backends:
         for label, chosen in [*((path.name, [path]) for path in files), ("all files", files)]:
             app, folder = fresh_app(backend, pg_url)
             result = run(app, chosen, args.limit, web=label == "all files")
             print(f"{backend:<11} {label:<20} {result['imported']:>8} {result['skipped']:>8} {result['failed']:>7} "
-                  f"{result['seconds']:>7.1f} {result['rate']:>7.0f} {result['cpu_rate']:>9.0f}  {result['verify']}")
+                  f"{result['seconds']:>7.1f} {result['rate']:>7.0f} {result['cpu_rate']:>9.0f} "
+                  f"{os.getloadavg()[0]:>5.1f}  {result['verify']}")
             if result["waits"]:
                 waits = sorted(result["waits"])
                 print(f"{'':<11} web saves during the import: {len(waits)}, median {waits[len(waits) // 2]:.2f} s, "

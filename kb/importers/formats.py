@@ -3,7 +3,9 @@ domain's field names, each row with the line it came from.
 
 A parser never raises for a bad row: the row carries its error instead, so the
 good rows around it still go in. A file that is not of the format at all raises
-``FileProblem``. docs/import-formats.md describes every format.
+``FileProblem``. docs/import-formats.md describes every format. JSON Lines
+and CSV are read here, bookmark HTML and Pinboard JSON in bookmarks.py; the
+row and the readers of values they share are in records.py.
 """
 from __future__ import annotations
 
@@ -12,13 +14,11 @@ import hashlib
 import io
 import json
 import re
-from dataclasses import dataclass, field
-from datetime import datetime, timezone
-from html.parser import HTMLParser
 
-from kb.importers.cleaning import decode_entities
+from kb.importers.bookmarks import parse_bookmarks, parse_pinboard
+from kb.importers.records import MAX_TAG_LENGTH, FileProblem, Row, as_list, as_text, split_list
 from kb.models import KINDS, SECTIONS, STAGES
-from kb.services.stories import is_web_url, normalise_url
+from kb.services.stories import is_web_url
 
 FORMATS = {
     "jsonl": "kb JSON Lines",
@@ -26,7 +26,6 @@ FORMATS = {
     "bookmarks": "Netscape bookmark HTML (browsers, Delicious, Pinboard)",
     "pinboard": "Pinboard JSON",
 }
-MAX_TAG_LENGTH = 100
 LIST_FIELDS = ("organisations", "people", "tags", "suggested_tags", "suggested_areas", "related", "methods")
 TEXT_FIELDS = ("title", "kind", "summary", "body", "place", "sector", "stage", "government_level", "evidence", *SECTIONS,
                "evidence_level", "proposed_evidence_level", "evidence_level_reason", "contact_name", "contact_role",
@@ -57,26 +56,6 @@ KIND_MAP = {
 }
 # The general kind a record gets when its kind is missing or unknown (with a warning).
 FALLBACK_KIND = "report"
-
-
-class FileProblem(ValueError):
-    """The whole file cannot be read as the format asked for."""
-
-
-@dataclass
-class Row:
-    """One record of an import file: its fields, or why it cannot be used."""
-
-    line: int
-    fields: dict = field(default_factory=dict)
-    error: str = ""
-    skip: str = ""
-    warnings: list[str] = field(default_factory=list)
-    label: str = ""
-
-    @property
-    def where(self) -> str:
-        return f"line {self.line}" + (f", {self.label}" if self.label else "")
 
 
 # Decoding ---------------------------------------------------------------------------
@@ -140,36 +119,6 @@ def parse(fmt: str, data: bytes, *, include_private: bool = False) -> tuple[list
 
 # Shared field cleaning ------------------------------------------------------------------
 
-def _split_list(value: str, separators: str = ";") -> list[str]:
-    if "\n" in value:
-        parts = value.splitlines()
-    else:
-        parts = re.split(f"[{re.escape(separators)}]", value)
-    return [part.strip() for part in parts if part.strip()]
-
-
-def _as_text(name: str, value, problems: list[str]) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
-        problems.append(f"{name} must be text")
-        return ""
-    return str(value)
-
-
-def _as_list(name: str, value, problems: list[str], separators: str = ";") -> list:
-    if value is None or value == "":
-        return []
-    if isinstance(value, str):
-        # "U.S. EPA &amp; partners" is one name: its entity is no separator.
-        return _split_list(decode_entities(value), separators)
-    if isinstance(value, list) and all(isinstance(item, (str, int, float)) and not isinstance(item, bool)
-                                      for item in value):
-        return [str(item) for item in value]
-    problems.append(f"{name} must be a list of text")
-    return []
-
-
 def kind_of(value: str) -> str:
     """A kind from its key, its label or the mapping table (KIND_MAP: "case",
     "project", "webinar"); the value as it was when none of them knows it."""
@@ -206,9 +155,9 @@ def _links(value, problems: list[str]) -> list[dict]:
         if not isinstance(item, dict) or not isinstance(item.get("url", ""), str):
             problems.append("each link must be an object with a url")
             continue
-        tags = _as_list("link tags", item.get("tags"), problems, " ,")
-        links.append({"url": item.get("url", ""), "title": _as_text("link title", item.get("title"), problems),
-                      "rel": _as_text("link rel", item.get("rel"), problems) or "related", "tags": tags})
+        tags = as_list("link tags", item.get("tags"), problems, " ,")
+        links.append({"url": item.get("url", ""), "title": as_text("link title", item.get("title"), problems),
+                      "rel": as_text("link rel", item.get("rel"), problems) or "related", "tags": tags})
     return links
 
 
@@ -231,7 +180,7 @@ def _adoptions(value, problems: list[str]) -> list[dict]:
 
 def _action_areas(value, problems: list[str]) -> list:
     if isinstance(value, str):
-        return _split_list(value, ",; ")
+        return split_list(value, ",; ")
     if isinstance(value, list) and all(isinstance(item, (str, dict)) for item in value):
         return [item if isinstance(item, str) else {"slug": str(item.get("slug", "")),
                                                      "reason": str(item.get("reason") or "")}
@@ -249,9 +198,9 @@ def story_fields(record: dict, warnings: list[str]) -> tuple[dict, list[str]]:
     for raw_key, value in record.items():
         key = ALIASES.get(str(raw_key).strip().lower().replace(" ", "_"), str(raw_key).strip().lower().replace(" ", "_"))
         if key in TEXT_FIELDS:
-            fields[key] = _as_text(key, value, problems).strip()
+            fields[key] = as_text(key, value, problems).strip()
         elif key in LIST_FIELDS:
-            fields[key] = fields.get(key, []) + _as_list(key, value, problems)
+            fields[key] = fields.get(key, []) + as_list(key, value, problems)
         elif key == "links":
             fields["links"] = _links(value, problems)
         elif key == "action_areas":
@@ -405,191 +354,6 @@ def parse_csv(text: str, warnings: list[str]) -> list[Row]:
         for column, cell in zip(columns, cells):
             if column in CSV_COLUMNS or column in LIST_FIELDS or column in BOOLEAN_FIELDS or column in CSV_EXTRA_COLUMNS:
                 cell = unescape_cell(cell)
-                record[column] = _split_list(cell) if column in LIST_FIELDS else cell
+                record[column] = split_list(cell) if column in LIST_FIELDS else cell
         rows.append(_row_from_record(line, record))
-    return rows
-
-
-# Netscape bookmark HTML ---------------------------------------------------------------------------
-
-def bookmark_date(value: str) -> str | None:
-    """A Unix time in seconds (or milliseconds, or microseconds) as YYYY-MM-DD, or None."""
-    try:
-        stamp = int(str(value).strip())
-    except ValueError:
-        return None
-    for scale in (1, 1_000, 1_000_000):
-        if stamp / scale < 32_503_680_000:  # before the year 3000
-            try:
-                return datetime.fromtimestamp(stamp / scale, tz=timezone.utc).date().isoformat()
-            except (OverflowError, OSError, ValueError):
-                return None
-    return None
-
-
-def title_from_url(url: str) -> str:
-    text = re.sub(r"^[a-z][a-z0-9+.-]*://", "", url.strip(), flags=re.I).rstrip("/")
-    return text[:300] or "Untitled bookmark"
-
-
-def bookmark_row(line: int, *, url: str, title: str, note: str, tags: list[str], day: str | None,
-                 source: str, source_id: str = "", label: str = "") -> Row:
-    """A bookmark as a story of kind link, whose source link is the bookmark."""
-    row = Row(line, label=label)
-    url = url.strip()
-    if not url:
-        row.error = "the bookmark has no address"
-        return row
-    title = " ".join(title.split()) or title_from_url(url)
-    summary = " ".join(note.split())
-    row.fields = {
-        "title": title[:300],
-        "kind": "link",
-        "summary": summary or title[:1000],
-        "links": [{"url": url, "title": title[:500], "rel": "source", "tags": []}],
-        "tags": [t for t in tags if len(t) <= MAX_TAG_LENGTH],
-        "source": source,
-        "source_id": source_id or normalise_url(url)[:300],
-    }
-    if day:
-        row.fields["published_on"] = day
-    return row
-
-
-class _BookmarkParser(HTMLParser):
-    def __init__(self, include_private: bool):
-        super().__init__(convert_charrefs=True)
-        self.include_private = include_private
-        self.items: list[dict] = []
-        self.current: dict | None = None
-        self.in_anchor = False
-        self.note_for: dict | None = None
-
-    def handle_starttag(self, tag, attrs):
-        tag = tag.lower()
-        if tag == "a":
-            attributes = {k.lower(): (v or "") for k, v in attrs}
-            self.current = {"line": self.getpos()[0], "attrs": attributes, "title": [], "note": []}
-            self.items.append(self.current)
-            self.in_anchor = True
-            self.note_for = None
-        elif tag == "dd" and self.items:
-            self.note_for = self.items[-1]
-        elif tag in ("dt", "dl", "h3"):
-            self.note_for = None
-        elif tag == "br" and self.note_for is not None:
-            self.note_for["note"].append("\n")
-
-    def handle_endtag(self, tag):
-        if tag.lower() == "a":
-            self.in_anchor = False
-        elif tag.lower() in ("dl", "dd"):
-            self.note_for = None
-
-    def handle_data(self, data):
-        if self.in_anchor and self.current is not None:
-            self.current["title"].append(data)
-        elif self.note_for is not None:
-            self.note_for["note"].append(data)
-
-
-def parse_bookmarks(text: str, *, include_private: bool = False) -> list[Row]:
-    """<DT><A HREF ADD_DATE TAGS PRIVATE>title</A> with an optional <DD>note.
-    Private bookmarks are skipped unless ``include_private``.
-
-    :raise FileProblem: if the file holds no bookmark at all.
-    """
-    parser = _BookmarkParser(include_private)
-    parser.feed(text)
-    parser.close()
-    if not parser.items:
-        raise FileProblem("The file holds no bookmarks (<A HREF=...> entries): is it a bookmark export?")
-    rows = []
-    for item in parser.items:
-        attrs = item["attrs"]
-        if attrs.get("private", "0").strip() not in ("", "0") and not include_private:
-            rows.append(Row(item["line"], skip="private bookmark (import with private bookmarks to include it)",
-                            fields={"title": "".join(item["title"]).strip()}))
-            continue
-        row = bookmark_row(
-            item["line"], url=attrs.get("href", ""), title="".join(item["title"]), note="".join(item["note"]),
-            tags=[t.strip() for t in attrs.get("tags", "").split(",") if t.strip()],
-            day=bookmark_date(attrs.get("add_date", "")), source="bookmarks",
-        )
-        if attrs.get("add_date") and bookmark_date(attrs["add_date"]) is None:
-            row.warnings.append(f"ADD_DATE “{attrs['add_date'][:40]}” is not a time; the date was left empty")
-        rows.append(row)
-    return rows
-
-
-# Pinboard JSON -------------------------------------------------------------------------------------
-
-@dataclass
-class _Unreadable:
-    reason: str
-
-
-def _json_items(text: str):
-    """(line, item number, value) for each element of a top-level JSON array."""
-    decoder = json.JSONDecoder()
-    index = len(text) - len(text.lstrip())
-    if not text.startswith("[", index):
-        raise FileProblem("Pinboard JSON is a list of bookmarks in [ ]: this file does not start with [.")
-    index += 1
-    number = 0
-    while True:
-        while index < len(text) and text[index] in " \t\r\n,":
-            index += 1
-        if index >= len(text):
-            yield text.count("\n") + 1, number + 1, _Unreadable("the JSON list is not closed with ]")
-            return
-        if text[index] == "]":
-            return
-        number += 1
-        line = text.count("\n", 0, index) + 1
-        try:
-            value, index = decoder.raw_decode(text, index)
-        except json.JSONDecodeError as exc:
-            yield line, number, _Unreadable(f"not valid JSON ({exc.msg}, line {exc.lineno} column {exc.colno}); "
-                                            "the rest of the file cannot be read")
-            return
-        yield line, number, value
-
-
-def parse_pinboard(text: str, *, include_private: bool = False) -> list[Row]:
-    """Pinboard's JSON export: a list of {href, description, extended, tags,
-    time, shared, toread, hash}. Bookmarks not shared are skipped unless ``include_private``."""
-    rows = []
-    for line, number, item in _json_items(text):
-        label = f"bookmark {number}"
-        if isinstance(item, _Unreadable):
-            rows.append(Row(line, error=item.reason, label=label))
-            break
-        if not isinstance(item, dict):
-            rows.append(Row(line, error="not a JSON object", label=label))
-            continue
-        problems: list[str] = []
-        url = _as_text("href", item.get("href"), problems)
-        title = _as_text("description", item.get("description"), problems)
-        note = _as_text("extended", item.get("extended"), problems)
-        tags = _as_list("tags", item.get("tags"), problems, " ")
-        if problems:
-            rows.append(Row(line, error="; ".join(problems), label=label))
-            continue
-        if str(item.get("shared", "yes")).lower() in ("no", "false", "0") and not include_private:
-            rows.append(Row(line, skip="private bookmark (import with private bookmarks to include it)",
-                            fields={"title": title}, label=label))
-            continue
-        day = None
-        warnings = []
-        if item.get("time"):
-            try:
-                day = datetime.fromisoformat(str(item["time"]).replace("Z", "+00:00")).date().isoformat()
-            except ValueError:
-                warnings.append(f"time “{str(item['time'])[:40]}” is not a date; the date was left empty")
-        source_id = item.get("hash") if isinstance(item.get("hash"), str) else ""
-        row = bookmark_row(line, url=url, title=title, note=note, tags=tags, day=day, source="pinboard",
-                           source_id=source_id, label=label)
-        row.warnings.extend(warnings)
-        rows.append(row)
     return rows

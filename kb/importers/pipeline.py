@@ -20,7 +20,8 @@ from kb.extensions import db
 from kb.models import GOVERNMENT_LEVELS, KINDS, STAGES, Story
 from kb.importers import cleaning
 from kb.importers.mapping import DEFAULT as DEFAULT_MAP, FieldMap
-from kb.importers.formats import FALLBACK_KIND, Row, content_id, parse, title_from_url
+from kb.importers.bookmarks import title_from_url
+from kb.importers.formats import FALLBACK_KIND, Row, content_id, parse
 from kb.importers.known import KnownStories, source_urls
 from kb.importers.report import Report
 from kb.services import importing, stories, suggestions, taxonomy
