@@ -65,11 +65,18 @@ def test_the_defaults_move_methods_authors_stages_and_levels_out_of_the_tags(app
     assert not any(":" in name for name in names)
 
 
+def test_kb_s_own_export_is_not_mapped(app):
+    import_file(SYSTEM, jsonl(ips(source="kb", source_id="kb-1", tags=["National", "method: Interviews"])), "jsonl",
+                status="published", app=app)
+    story = only("kb-1")
+    assert (sorted(t.name for t in story.tags), story.government_level) == (["National", "method: Interviews"], "")
+
+
 def test_every_status_word_and_level_has_a_place(app):
     records = [ips(source_id=f"ips-{n}", title=f"Case {n}", tags=[status, level])
                for n, (status, level) in enumerate([("In development", "Local"), ("Implemented", "Regional"),
                                                     ("Not in use anymore", "Across Countries"),
-                                                    ("Pilot", "Local Government")])]
+                                                    ("Pilot", "Local-Government")])]
     import_file(SYSTEM, jsonl(*records), "jsonl", status="published", app=app)
     found = [(s.stage, s.government_level, list(s.tags)) for s in db.session.scalars(select(Story).order_by(Story.id))]
     assert found == [("development", "local", []), ("implemented", "regional", []),
@@ -137,12 +144,14 @@ def test_the_api_and_the_story_page_give_the_methods_and_the_level(app, client, 
     assert refused.status_code == 422 and "government_level" in refused.get_json()["errors"]
 
 
-def test_field_map_keys_ignore_case_hyphens_and_spaces():
-    fields = {"tags": ["CENTRAL government", "not-in-use  anymore", "Method:Empathy", "Scaling"]}
+def test_field_map_keys_ignore_case_and_spaces_but_not_hyphens():
+    fields = {"tags": ["CENTRAL-government", "not in use  ANYMORE", "Method:Empathy", "Scaling",
+                       "Central government", "Local government"]}
     warnings: list[str] = []
     FieldMap().apply(fields, warnings)
-    assert fields == {"tags": ["Scaling"], "government_level": "national", "stage": "discontinued",
-                      "methods": ["Empathy"]}
-    fields = {"tags": ["Stage: Scaling", "level: across-countries"]}
+    # "Central government" with a space is a topic (kb's own vocabulary has it).
+    assert fields == {"tags": ["Scaling", "Central government", "Local government"], "government_level": "national",
+                      "stage": "discontinued", "methods": ["Empathy"]}
+    fields = {"tags": ["Stage: Scaling", "level: across  countries"]}
     FieldMap().apply(fields, warnings)
     assert fields == {"tags": [], "stage": "scaling", "government_level": "international"}

@@ -78,7 +78,8 @@ def _clean(fields: dict, row: Row, field_map: FieldMap = DEFAULT_MAP) -> None:
     for name in PLAIN_LISTS:
         if fields.get(name):
             fields[name] = [text for text in (cleaning.plain(item) for item in fields[name]) if text]
-    field_map.apply(fields, row.warnings)
+    if fields.get("source") != "kb":  # kb's own export has every field in its place
+        field_map.apply(fields, row.warnings)
     urls = source_urls(fields)
     if not fields.get("title"):
         if not urls:
