@@ -179,3 +179,20 @@ def _by_story(rows):
     for story_id, area_id, confidence in rows:
         grouped.setdefault(story_id, []).append((area_id, confidence))
     return grouped.items()
+
+
+def test_one_page_under_other_spellings_of_its_address_is_skipped_as_already_in_kb(app):
+    spellings = ["https://www.example.gov/guides/open-data/index.html",
+                 "http://example.gov/guides/open-data/",
+                 "https://EXAMPLE.gov/guides/open-data?utm_source=newsletter&utm_medium=email",
+                 "https://example.gov/guides/open-data/#part-2",
+                 "https://example.gov/guides/open-data/Default.aspx"]
+    records = [{"title": f"Open data guide {n}", "summary": "A guide.", "kind": "report", "url": url, "source": "feed"}
+               for n, url in enumerate(spellings)]
+    report = import_file(SYSTEM, jsonl(records), "jsonl", status="published", app=app)
+    assert [row.outcome for row in report.rows] == ["imported"] + ["skipped"] * 4
+    assert {row.slug for row in report.rows} == {"open-data-guide-0"}
+    other = import_file(SYSTEM, jsonl([{"title": "Another page", "summary": "x", "kind": "report", "source": "feed",
+                                        "url": "https://example.gov/guides/open-data/index.html?page=2"}]),
+                        "jsonl", status="published", app=app)
+    assert other.counts["imported"] == 1

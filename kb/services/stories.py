@@ -537,13 +537,16 @@ def set_featured(actor, story: Story, featured: bool) -> Story:
 # Finding imported stories ------------------------------------------------------
 
 _TRACKING_PARAMS = ("utm_", "fbclid", "gclid", "mc_cid", "mc_eid")
+# A folder's default page is the folder: /guide/index.html is /guide/.
+_DEFAULT_PAGE = re.compile(r"/(index|default)\.(html?|php|aspx?)$", re.IGNORECASE)
 
 
 def normalise_url(url: str) -> str:
     """A URL reduced to what identifies the page, so that two spellings of one
     address compare equal: no scheme (http and https alike), host in lower case
-    without "www." or a default port, no trailing slash, no fragment, no
-    tracking parameters, the rest of the query sorted."""
+    without "www." or a default port, no folder's default page (index.html),
+    no trailing slash, no fragment, no tracking parameters, the rest of the
+    query sorted."""
     text = _text(url)
     try:
         parts = urlsplit(text)
@@ -555,7 +558,8 @@ def normalise_url(url: str) -> str:
     netloc = host if port in (None, 80, 443) else f"{host}:{port}"
     pairs = [p for p in parts.query.split("&") if p and not p.lower().startswith(_TRACKING_PARAMS)]
     query = "&".join(sorted(pairs))
-    return netloc + parts.path.rstrip("/") + (f"?{query}" if query else "")
+    path = _DEFAULT_PAGE.sub("", parts.path).rstrip("/")
+    return netloc + path + (f"?{query}" if query else "")
 
 
 def source_keys():
