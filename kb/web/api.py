@@ -318,7 +318,7 @@ def search_results():
         "query": found.query, "total": found.total, "page": found.page, "per_page": found.per_page,
         "pages": found.pages, "sort": found.sort, "message": found.message, "suggestion": found.suggestion,
         "results": [{**story_summary(story), "score": hit.score, "highlight": str(hit.snippet or "")}
-                    for story, hit in search.load_hits(found)],
+                    for story, hit in listing.search_hits(found)],
         "facets": {name: [{"value": f.value, "label": f.label, "count": f.count, "selected": f.selected,
                            "depth": f.depth}
                           for f in values] for name, values in found.facets.items()},

@@ -72,7 +72,7 @@ def results():
     return render_template(
         "search/results.html",
         results=found,
-        hits=search.load_hits(found),
+        hits=listing.search_hits(found),
         facet_titles=FACET_TITLES,
         search_url=search_url,
         selected=_selected_filters(found),
@@ -190,7 +190,7 @@ def atom(title: str, page_url: str, found) -> Response:
     fg.link(href=page_url, rel="alternate", type="text/html")
     fg.language("en")
     fg.author({"name": "kb"})
-    stories = [story for story, _ in search.load_hits(found)]
+    stories = [story for story, _ in listing.search_hits(found)]
     updated = [_updated(story) for story in stories]
     fg.updated(max(updated) if updated else datetime(2000, 1, 1, tzinfo=timezone.utc))
     for story in reversed(stories):  # feedgen puts the last added first
