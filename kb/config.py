@@ -64,6 +64,8 @@ def defaults(instance: Path) -> dict:
         "BASE_URL": "",
         # Seconds of CPU time one search may use before it returns what it has.
         "SEARCH_CPU_BUDGET": 0.8,
+        # Costly searches (wildcards, ranges, very long text) running at once on a node; more get a 429 page.
+        "SEARCH_COSTLY_SLOTS": 1,
     }
 
 

@@ -33,3 +33,9 @@ class Unavailable(DomainError):
     """A part the request needs cannot work now (the search index cannot be read)."""
 
     status = 503
+
+
+class Busy(DomainError):
+    """Too many requests of this kind at once: try again shortly (429)."""
+
+    status = 429

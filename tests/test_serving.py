@@ -167,3 +167,47 @@ def test_signing_out_ends_copied_cookies_on_every_worker_and_headers_are_served(
                                 timeout=60).status_code == 200
         assert [account_status(copied) for _ in range(6)] == ["/account/sign-in"] * 6
         assert [account_status(remember_only) for _ in range(3)] == ["/account/sign-in"] * 3
+
+
+COSTLY = ["*", "[a TO z]", "co*", "d?ta", " ".join(["council data service community digital"] * 60)]
+
+
+def test_costly_searches_at_once_leave_ordinary_pages_answering(corpus_instance):
+    """Costly searches from several clients at once, beside ordinary pages: every
+    ordinary page answers, every costly search gets results or kb's polite 429
+    page, none a 5xx."""
+    from kb.search.budget import BUSY_MESSAGE
+
+    with LiveServer(corpus_instance, workers=3) as server:
+        costly = [f"{server.url}/search?{urllib.parse.urlencode({'q': q})}" for q in COSTLY]
+        costly += [f"{server.url}/api/v1/search?{urllib.parse.urlencode({'q': q})}" for q in COSTLY]
+        ordinary = [f"{server.url}/", f"{server.url}/search?q=open+data", f"{server.url}/stories/story-5",
+                    f"{server.url}/api/v1/search?q=health"]
+        with ThreadPoolExecutor(12) as pool:
+            costly_answers = [pool.submit(fetch, url) for url in costly * 3]
+            ordinary_answers = [pool.submit(fetch, url) for url in ordinary * 4]
+            costly_answers = [future.result() for future in costly_answers]
+            ordinary_answers = [future.result() for future in ordinary_answers]
+        log = server.output()
+    assert [status for status, _ in ordinary_answers] == [200] * len(ordinary_answers), log[-3000:]
+    assert {status for status, _ in costly_answers} <= {200, 429}, log[-3000:]
+    refused = [body for status, body in costly_answers if status == 429]
+    assert all(BUSY_MESSAGE.split(".")[0] in body.replace("&#39;", "'") for body in refused)
+
+
+def test_a_costly_search_past_the_node_limit_gets_a_polite_429_and_others_still_answer(corpus_instance):
+    """While this process holds the node's one place for a costly search, the
+    server refuses another costly search (page and API) and answers the rest."""
+    from kb.search import budget
+
+    folder = corpus_instance["KB_INSTANCE_PATH"]
+    with LiveServer(corpus_instance, workers=2) as server, budget.costly_slot(folder, 1) as placed:
+        assert placed
+        page = fetch(f"{server.url}/search?q=%2A")
+        api = fetch(f"{server.url}/api/v1/search?q=%5Ba+TO+z%5D")
+        ordinary = fetch(f"{server.url}/search?q=open+data")
+    assert page[0] == 429 and "Please try again in a minute" in page[1] and "govuk-" in page[1]
+    assert api[0] == 429 and json.loads(api[1])["error"] == budget.BUSY_MESSAGE
+    assert ordinary[0] == 200
+    with LiveServer(corpus_instance, workers=2) as server:
+        assert fetch(f"{server.url}/search?q=%2A")[0] == 200

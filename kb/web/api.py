@@ -21,7 +21,7 @@ from kb.models import SECTIONS, Organisation
 from kb.services import catalogue, filing, listing, stories, taxonomy, tokens
 from kb.services.revisions import snapshot
 from kb.web import openapi
-from kb.web.params import search_args
+from kb.web.params import bounded_search, search_args
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 csrf.exempt(bp)
@@ -313,7 +313,8 @@ def search_results():
     if args["sort"] not in search.SORTS:
         message = f"sort must be one of {', '.join(search.SORTS)}."
         raise Invalid(message, {"sort": message})
-    found = search.search_stories(current_app, args["q"], args["filters"], args["sort"], page, per_page=per_page)
+    with bounded_search(args["q"]):
+        found = search.search_stories(current_app, args["q"], args["filters"], args["sort"], page, per_page=per_page)
     return jsonify({
         "query": found.query, "total": found.total, "page": found.page, "per_page": found.per_page,
         "pages": found.pages, "sort": found.sort, "message": found.message, "suggestion": found.suggestion,

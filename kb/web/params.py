@@ -2,11 +2,15 @@
 the API and the story page's way back to its search."""
 from __future__ import annotations
 
+from contextlib import contextmanager
+from pathlib import Path
 from urllib.parse import parse_qsl
 
-from flask import request, url_for
+from flask import current_app, request, url_for
 
 from kb import search
+from kb.errors import Busy
+from kb.search import budget
 
 SEARCH_PARAMS = ("q", *search.FILTERS, "sort", "page", "status")
 
@@ -30,3 +34,21 @@ def search_from(value: str | None) -> str:
         if name in SEARCH_PARAMS:
             args.setdefault(name, []).append(item[:500])
     return url_for("search.results", **args)
+
+
+@contextmanager
+def bounded_search(q: str):
+    """Run a search in this block within the bounds its cost calls for: a costly
+    one (wildcards, ranges, very long text) takes one of ``SEARCH_COSTLY_SLOTS``
+    places on this node, with a smaller CPU allowance, so that several at once
+    cannot starve other pages.
+
+    :raise Busy: (429) if every place is taken.
+    """
+    if not budget.is_costly(q):
+        yield
+        return
+    with budget.costly_slot(Path(current_app.instance_path), current_app.config["SEARCH_COSTLY_SLOTS"]) as placed:
+        if not placed:
+            raise Busy(budget.BUSY_MESSAGE)
+        yield

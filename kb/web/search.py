@@ -13,7 +13,7 @@ from kb.errors import NotFound
 from kb.models import Organisation
 from kb.services import listing, taxonomy
 from kb.web.hooks import actor
-from kb.web.params import SEARCH_PARAMS, search_args
+from kb.web.params import SEARCH_PARAMS, bounded_search, search_args
 
 bp = Blueprint("search", __name__)
 
@@ -66,9 +66,10 @@ def results():
     if length > search.MAX_QUERY_CHARS:
         return render_template("search/too_long.html", length=length, limit=search.MAX_QUERY_CHARS,
                                text=search.clean_query(args["q"])), 400
-    found = _unfiled_for_curators(search.search_stories(
-        current_app, args["q"], args["filters"], args["sort"], args["page"], per_page=_per_page(),
-        statuses=visible_statuses(), collapse=True))
+    with bounded_search(args["q"]):
+        found = _unfiled_for_curators(search.search_stories(
+            current_app, args["q"], args["filters"], args["sort"], args["page"], per_page=_per_page(),
+            statuses=visible_statuses(), collapse=True))
     return render_template(
         "search/results.html",
         results=found,
@@ -96,9 +97,10 @@ def facet(name: str):
     if name not in FACET_TITLES:
         raise NotFound("There is no such filter.")
     args = search_args()
-    found = _unfiled_for_curators(search.search_stories(
-        current_app, args["q"], args["filters"], page=1, per_page=1, snippets=False, suggest=False,
-        statuses=visible_statuses(), full_facet=name))
+    with bounded_search(args["q"]):
+        found = _unfiled_for_curators(search.search_stories(
+            current_app, args["q"], args["filters"], page=1, per_page=1, snippets=False, suggest=False,
+            statuses=visible_statuses(), full_facet=name))
     within = request.args.get("within", "").strip()[:200]
     values = [v for v in found.facets.get(name, []) if within.casefold() in v.label.casefold()]
     if name != "year":
@@ -118,8 +120,9 @@ def follow():
     """How to follow this search (or a tag, area or organisation as a filter):
     what a feed is, and its address to copy; email alerts after sign-in."""
     args = search_args()
-    found = search.search_stories(current_app, args["q"], args["filters"], "newest", 1, per_page=1,
-                                  snippets=False, suggest=False)
+    with bounded_search(args["q"]):
+        found = search.search_stories(current_app, args["q"], args["filters"], "newest", 1, per_page=1,
+                                      snippets=False, suggest=False)
     feed_url = request.host_url.rstrip("/") + search_url("search.feed", sort=None, within=None)
     return render_template("search/follow.html", results=found, selected=_selected_filters(found),
                            feed_url=feed_url, search_page=search_url(within=None),
@@ -136,8 +139,9 @@ def help():
 def feed():
     """This search's newest stories as an Atom feed (same parameters as /search)."""
     args = search_args()
-    found = search.search_stories(current_app, args["q"], args["filters"], "newest", 1, per_page=FEED_SIZE,
-                                  snippets=False, suggest=False)
+    with bounded_search(args["q"]):
+        found = search.search_stories(current_app, args["q"], args["filters"], "newest", 1, per_page=FEED_SIZE,
+                                      snippets=False, suggest=False)
     title = f"kb search: {found.query}" if found.query else "kb: newest stories"
     return atom(title, url_for("search.results", _external=True, **request.args.to_dict(flat=False)), found)
 
