@@ -54,6 +54,9 @@ def defaults(instance: Path) -> dict:
         "PASSWORD_RESET_ADDRESS_LIMIT": "20 per hour",
         "REMEMBER_COOKIE_DURATION": timedelta(days=30),
         "INDEX_WRITE_TIMEOUT": 30.0,
+        # A request (a save, or a search finding the index behind) waits this long for the
+        # index's write lock; past it the change waits in the log for the holder's next sync.
+        "INDEX_REQUEST_WAIT": 0.5,
         # Email: without SMTP_URL messages are written to MAIL_FOLDER as .eml files.
         "SMTP_URL": "",
         "SMTP_CA_FILE": "",

@@ -44,14 +44,16 @@ def current_revision() -> str | None:
         return MigrationContext.configure(connection).get_current_revision()
 
 
-def commit(app, *, sync: bool = True) -> None:
+def commit(app, *, sync: bool = True, index_wait: float | None = None) -> None:
     """End the unit of work: commit, then bring the search index up to date.
 
     The one place a transaction is committed, for a request, a CLI command or an
     import. A failing sync is logged and retried later, never reported as a failed save;
     so is mail the unit of work queued (it waits in the outbox).
     ``sync=False`` (an import between its index batches) leaves the index for a
-    later commit of the same session.
+    later commit of the same session. ``index_wait``: seconds to wait for the
+    index's write lock (a request waits INDEX_REQUEST_WAIT, not behind an
+    import's indexing; the change then waits in the log for the next sync).
     """
     session = db.session
     dirty = unit_of_work.take_index_dirty(session)
@@ -63,7 +65,7 @@ def commit(app, *, sync: bool = True) -> None:
     elif dirty:
         from kb import search
 
-        search.sync_quietly(app)
+        search.sync_quietly(app, index_wait)
     if queued_mail:
         from kb.services import mail
 

@@ -19,7 +19,7 @@ from sqlalchemy import func, inspect, select
 from kb.extensions import db
 from kb.models import IndexChange, Story
 from kb.search import facets
-from kb.search.index import IndexHome, read_watermark, searcher, writer
+from kb.search.index import IndexBusy, IndexHome, read_watermark, searcher, writer
 from kb.search.schema import META_ID, build_schema, document, load_stories, meta_document, tag_names
 
 log = logging.getLogger(__name__)
@@ -46,12 +46,13 @@ def watermark(app) -> int | None:
         return None if s is None else read_watermark(s)
 
 
-def sync(app) -> int:
+def sync(app, wait: float | None = None) -> int:
     """Apply every change past the watermark; return how many changes were applied.
 
     Creates the index by a full rebuild if there is none.
 
-    :raise IndexBusy: if another process held the write lock for INDEX_WRITE_TIMEOUT seconds.
+    :raise IndexBusy: if another process held the write lock for ``wait`` seconds
+        (default INDEX_WRITE_TIMEOUT).
     """
     index_home = home(app)
     if not index_home.exists() or is_outdated(index_home):
@@ -61,7 +62,7 @@ def sync(app) -> int:
         current = watermark(app) or 0
         if latest_change() <= current:
             return applied
-        count = _apply_batch(app, index_home)
+        count = _apply_batch(app, index_home, wait)
         if not count:
             return applied
         applied += count
@@ -77,10 +78,10 @@ def is_outdated(index_home: IndexHome) -> bool:
 _FIELDS = frozenset(build_schema().names())
 
 
-def _apply_batch(app, index_home: IndexHome) -> int:
+def _apply_batch(app, index_home: IndexHome, wait: float | None = None) -> int:
     ix = index_home.open()
     try:
-        with writer(ix, float(app.config["INDEX_WRITE_TIMEOUT"])) as w:
+        with writer(ix, float(app.config["INDEX_WRITE_TIMEOUT"] if wait is None else wait)) as w:
             # Read again under the lock: another process may have applied these.
             with w.searcher() as s:
                 current = read_watermark(s)
@@ -109,10 +110,16 @@ def write_stories(w, story_ids) -> None:
             w.update_document(**document(story, names))
 
 
-def sync_quietly(app) -> int:
-    """``sync``, logging a failure instead of raising it (a save has already succeeded)."""
+def sync_quietly(app, wait: float | None = None) -> int:
+    """``sync``, logging a failure instead of raising it (a save has already succeeded).
+
+    With the write lock held elsewhere for ``wait`` seconds, the change waits in
+    the log: the holder's next sync, or the next search's, applies it."""
     try:
-        return sync(app)
+        return sync(app, wait)
+    except IndexBusy:
+        log.info("The search index is being written by another process; its next sync applies the change")
+        return 0
     except Exception:
         log.exception("Search index sync failed; it will be retried on the next sync")
         return 0
@@ -122,7 +129,7 @@ def sync_if_behind(app) -> None:
     """Sync before answering a search if the log has moved past this node's index."""
     current = watermark(app)
     if current is None or latest_change() > current or is_outdated(home(app)):
-        sync_quietly(app)
+        sync_quietly(app, float(app.config["INDEX_REQUEST_WAIT"]))
 
 
 # Rebuild -----------------------------------------------------------------------

@@ -33,7 +33,7 @@ def commit_request(response):
     if response.status_code >= 400:
         database.rollback()
     else:
-        database.commit(current_app)
+        database.commit(current_app, index_wait=float(current_app.config["INDEX_REQUEST_WAIT"]))
     return response
 
 
