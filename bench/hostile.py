@@ -13,6 +13,7 @@ prints the p50/p95 of each and the ratio. Bounded in time by --seconds.
 from __future__ import annotations
 
 import argparse
+from collections import Counter
 import os
 import signal
 import socket
@@ -42,13 +43,20 @@ def hostile() -> list[str]:
             " OR ".join(COMMON * 30), "NOT zzzz", "?" * 10_000]
 
 
+STATUSES: Counter = Counter()
+
+
 def fetch(url: str) -> float:
     started = time.perf_counter()
     try:
         with urllib.request.urlopen(url, timeout=120) as response:
             response.read()
+            status = response.status
     except urllib.error.HTTPError as error:
         error.read()
+        status = error.code
+    if "q=" in url:
+        STATUSES[status] += 1
     return time.perf_counter() - started
 
 
@@ -94,12 +102,13 @@ def main(argv=None) -> None:
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     base = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(300):
+        deadline = time.monotonic() + 600  # a start syncs the index and trains the suggestion model first
+        while time.monotonic() < deadline:
             try:
                 fetch(base + "/")
                 break
             except OSError:
-                time.sleep(0.3)
+                time.sleep(0.5)
         pages = [base + "/", base + "/search?q=digital+inclusion+in+libraries"]
         for url in pages + [base + "/search?" + urllib.parse.urlencode({"q": q}) for q in hostile()]:
             fetch(url)  # warm every worker's caches a little
@@ -134,6 +143,8 @@ def main(argv=None) -> None:
     print(f"| beside 5 hostile searches | {l50 * 1000:.0f} | {l95 * 1000:.0f} |")
     print(f"| ratio | {l50 / a50:.2f}x | {l95 / a95:.2f}x |")
     print(f"hostile searches: {len(hostile_times)}, p50 {h50 * 1000:.0f} ms, p95 {h95 * 1000:.0f} ms")
+    print(f"searches by status: {dict(sorted(STATUSES.items()))} (429: a costly search refused while the "
+          f"node's places for them were taken); load average {os.getloadavg()[0]:.2f}, {os.cpu_count()} cores")
 
 
 if __name__ == "__main__":
