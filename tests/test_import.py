@@ -17,7 +17,7 @@ from kb.extensions import db
 from kb.importers import import_file
 from kb.models import Story, Tag
 from kb.policy import SYSTEM
-from kb.services import seed, stories, tags, taxonomy
+from kb.services import seed, sources, tags, taxonomy
 
 FIXTURES = Path(__file__).parent / "fixtures" / "import"
 CORPUS = next((folder / "shared" / "corpus" for folder in Path(__file__).resolve().parents[2:4]
@@ -244,8 +244,8 @@ def test_a_long_summary_is_shortened_with_a_warning(app):
 
 def test_find_by_source_url_ignores_spelling_differences(app, make_story):
     story = make_story(links=[{"url": "https://www.example.org/a/?b=2&a=1", "title": "A", "rel": "source"}])
-    assert stories.find_by_source_url("http://example.org/a?a=1&b=2#top") == story
-    assert stories.find_by_source_url("https://example.org/b") is None
+    assert sources.find_by_source_url("http://example.org/a?a=1&b=2#top") == story
+    assert sources.find_by_source_url("https://example.org/b") is None
 
 
 def test_imported_stories_are_searchable_after_the_import(seeded_app, cli):

@@ -10,7 +10,7 @@ from datetime import datetime, timezone
 from html.parser import HTMLParser
 
 from kb.importers.records import MAX_TAG_LENGTH, FileProblem, Row, as_list, as_text
-from kb.services.stories import normalise_url
+from kb.services.sources import normalise_url
 
 
 # Netscape bookmark HTML ---------------------------------------------------------------------------

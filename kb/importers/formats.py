@@ -18,7 +18,7 @@ import re
 from kb.importers.bookmarks import parse_bookmarks, parse_pinboard
 from kb.importers.records import MAX_TAG_LENGTH, FileProblem, Row, as_list, as_text, split_list
 from kb.models import KINDS, SECTIONS, STAGES
-from kb.services.stories import is_web_url
+from kb.services.story_input import is_web_url
 
 FORMATS = {
     "jsonl": "kb JSON Lines",

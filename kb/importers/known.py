@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from kb.services import stories
-from kb.services.stories import normalise_url
+from kb.services import sources
+from kb.services.sources import normalise_url
 
 
 class KnownStories:
@@ -17,7 +17,7 @@ class KnownStories:
         self.slugs: set[str] = set()
         # (story id, {field: value}, the record's result) for STORY_LINK_FIELDS, set at the end.
         self.pending_links: list = []
-        for source, source_id, slug, url in stories.source_keys():
+        for source, source_id, slug, url in sources.source_keys():
             self.slugs.add(slug)
             if source_id:
                 self.by_source[(source, source_id)] = slug

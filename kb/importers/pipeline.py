@@ -17,15 +17,17 @@ from sqlalchemy.exc import SQLAlchemyError
 from kb import database, policy, unit_of_work
 from kb.errors import DomainError, Forbidden, Invalid
 from kb.extensions import db
-from kb.models import GOVERNMENT_LEVELS, KINDS, STAGES, Story
+from kb.models import GOVERNMENT_LEVELS, KINDS, STAGES
+from kb.models.story import LIMITS
 from kb.importers import cleaning
 from kb.importers.mapping import DEFAULT as DEFAULT_MAP, FieldMap
 from kb.importers.bookmarks import title_from_url
 from kb.importers.formats import FALLBACK_KIND, Row, content_id, parse
 from kb.importers.known import KnownStories, source_urls
 from kb.importers.report import Report
-from kb.services import importing, stories, suggestions, taxonomy
-from kb.services.stories import is_web_url, normalise_url
+from kb.services import importing, stories, story_input, suggestions, taxonomy
+from kb.services.sources import normalise_url
+from kb.services.story_input import is_web_url
 
 log = logging.getLogger(__name__)
 
@@ -42,8 +44,7 @@ INDEX_BATCH = 200
 # Plain-text fields (entities decoded, tags stripped); the body is Markdown and keeps its HTML.
 PLAIN_FIELDS = ("title", "summary", "place", "sector", "stage", "government_level", "evidence")
 PLAIN_LISTS = ("organisations", "people", "tags", "suggested_tags", "methods")
-FIELD_LIMITS = {**stories.TEXT_FIELDS, "source": Story.__table__.c.source.type.length,
-                "source_id": Story.__table__.c.source_id.type.length}
+FIELD_LIMITS = {**story_input.TEXT_FIELDS, "source": LIMITS["source"], "source_id": LIMITS["source_id"]}
 SHORTENED_AT_A_WORD = ("title", "summary", "place", "sector", "evidence")
 
 
@@ -93,7 +94,7 @@ def _clean(fields: dict, row: Row, field_map: FieldMap = DEFAULT_MAP) -> None:
         fields["body"] = cleaning.drop_repeated_summary(fields.get("summary", ""), fields["body"])
     if fields.get("published_on"):
         try:
-            stories.parse_date(fields["published_on"])
+            story_input.parse_date(fields["published_on"])
         except (ValueError, TypeError):
             row.warnings.append(f"date “{str(fields['published_on'])[:40]}” is not a date: left out")
             del fields["published_on"]

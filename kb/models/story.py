@@ -65,6 +65,24 @@ GOVERNMENT_LEVELS = {
     "international": "Across countries",
 }
 
+# The longest text each field may hold, in characters, defined once: the
+# columns below are declared with these, and the services' checks, the story
+# forms, the API schema and the importers' shortening all read them from here.
+# A Text column has no length in the database; its limit here is kb's own.
+SECTION_LIMIT = 20_000
+LIMITS = {
+    "title": 300, "slug": 320, "summary": 1000, "body": 200_000, "place": 200, "sector": 200,
+    **dict.fromkeys(SECTIONS, SECTION_LIMIT), "evidence_level_reason": 2000,
+    "contact_name": 200, "contact_role": 200, "contact_organisation": 200, "contact_email": 320,
+    "contact_url": 2000, "source": 50, "source_id": 300,
+    # Parts of a story: a name (organisation, person, tag suggestion), a link, an
+    # adoption's note, a curator's reason for filing it in an action area.
+    "name": 200, "link_url": 2000, "link_title": 500, "adoption_note": 500, "area_reason": 300,
+}
+# The most items of a story's lists that one save accepts.
+MAX_LINKS = 500
+MAX_ADOPTIONS = 200
+
 story_tags = Table(
     "story_tags",
     db.metadata,
@@ -114,7 +132,7 @@ class StoryActionArea(db.Model):
     action_area_id: Mapped[int] = mapped_column(
         ForeignKey("action_areas.id", ondelete="CASCADE"), primary_key=True, index=True
     )
-    reason: Mapped[str] = mapped_column(String(300), default="")
+    reason: Mapped[str] = mapped_column(String(LIMITS["area_reason"]), default="")
 
     action_area: Mapped[ActionArea] = relationship(lazy="joined")
 
@@ -132,7 +150,7 @@ class Adoption(db.Model):
     year: Mapped[int | None] = mapped_column(Integer)
     adopter_story_id: Mapped[int | None] = mapped_column(
         ForeignKey("stories.id", ondelete="SET NULL"), index=True)
-    note: Mapped[str] = mapped_column(String(500), default="")
+    note: Mapped[str] = mapped_column(String(LIMITS["adoption_note"]), default="")
 
     organisation: Mapped[Organisation] = relationship(lazy="joined")
     story: Mapped["Story"] = relationship(foreign_keys=[story_id], back_populates="adoptions")
@@ -148,8 +166,8 @@ class Link(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     story_id: Mapped[int] = mapped_column(ForeignKey("stories.id", ondelete="CASCADE"), index=True)
     position: Mapped[int] = mapped_column(Integer, default=0)
-    url: Mapped[str] = mapped_column(String(2000))
-    title: Mapped[str] = mapped_column(String(500), default="")
+    url: Mapped[str] = mapped_column(String(LIMITS["link_url"]))
+    title: Mapped[str] = mapped_column(String(LIMITS["link_title"]), default="")
     rel: Mapped[str] = mapped_column(String(20), default="related")
     tags: Mapped[list] = mapped_column(JSON, default=list)
 
@@ -185,15 +203,15 @@ class Story(Timestamps, db.Model):
     __tablename__ = "stories"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    title: Mapped[str] = mapped_column(String(300))
-    slug: Mapped[str] = mapped_column(String(320), unique=True)
+    title: Mapped[str] = mapped_column(String(LIMITS["title"]))
+    slug: Mapped[str] = mapped_column(String(LIMITS["slug"]), unique=True)
     kind: Mapped[str] = mapped_column(String(20), default="", index=True)
     summary: Mapped[str] = mapped_column(Text, default="")
     body: Mapped[str] = mapped_column(Text, default="")
     status: Mapped[str] = mapped_column(String(20), default="draft", index=True)
     published_on: Mapped[date | None] = mapped_column(Date)
-    place: Mapped[str] = mapped_column(String(200), default="")
-    sector: Mapped[str] = mapped_column(String(200), default="")
+    place: Mapped[str] = mapped_column(String(LIMITS["place"]), default="")
+    sector: Mapped[str] = mapped_column(String(LIMITS["sector"]), default="")
     stage: Mapped[str] = mapped_column(String(20), default="")
     # The case record's sections (see SECTIONS), each optional Markdown.
     challenge: Mapped[str] = mapped_column(Text, default="")
@@ -208,11 +226,11 @@ class Story(Timestamps, db.Model):
     evidence_level_reason: Mapped[str] = mapped_column(Text, default="")
     # Whom to ask; shown only when the contributor confirms the contact agreed,
     # and not when a curator hid it.
-    contact_name: Mapped[str] = mapped_column(String(200), default="")
-    contact_role: Mapped[str] = mapped_column(String(200), default="")
-    contact_organisation: Mapped[str] = mapped_column(String(200), default="")
-    contact_email: Mapped[str] = mapped_column(String(320), default="")
-    contact_url: Mapped[str] = mapped_column(String(2000), default="")
+    contact_name: Mapped[str] = mapped_column(String(LIMITS["contact_name"]), default="")
+    contact_role: Mapped[str] = mapped_column(String(LIMITS["contact_role"]), default="")
+    contact_organisation: Mapped[str] = mapped_column(String(LIMITS["contact_organisation"]), default="")
+    contact_email: Mapped[str] = mapped_column(String(LIMITS["contact_email"]), default="")
+    contact_url: Mapped[str] = mapped_column(String(LIMITS["contact_url"]), default="")
     contact_agreed: Mapped[bool] = mapped_column(Boolean, default=False)
     contact_hidden: Mapped[bool] = mapped_column(Boolean, default=False)
     # Where it happened, as data: ISO 3166-1 alpha-2, and in the UK an ONS GSS
@@ -231,8 +249,8 @@ class Story(Timestamps, db.Model):
     methods: Mapped[list] = mapped_column(JSON, default=list)
     government_level: Mapped[str] = mapped_column(String(20), default="", index=True)
     # Where an imported story came from, so that a second import skips it.
-    source: Mapped[str] = mapped_column(String(50), default="", index=True)
-    source_id: Mapped[str] = mapped_column(String(300), default="")
+    source: Mapped[str] = mapped_column(String(LIMITS["source"]), default="", index=True)
+    source_id: Mapped[str] = mapped_column(String(LIMITS["source_id"]), default="")
     first_published_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     submitted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 

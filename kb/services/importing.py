@@ -18,7 +18,7 @@ from kb import policy
 from kb.extensions import db
 from kb.models import Organisation, Story, Tag, TagAlias
 from kb.models.base import utcnow
-from kb.services import stories, taxonomy
+from kb.services import stories, story_input, taxonomy
 from kb.services.audit import record_event
 from kb.services.changes import record_index_change
 from kb.services.revisions import record_revisions
@@ -103,7 +103,7 @@ def build_story(actor, data: dict, status: str, lookup: Lookup | None = None) ->
     :raise Invalid: if the fields are not a story, or not one ready for review.
     """
     policy.require(policy.can_create_story(actor), "Sign in to submit a story.")
-    fields = stories.clean_story_input({"title": "", **data}, complete=False)
+    fields = story_input.clean_story_input({"title": "", **data}, complete=False)
     slug = lookup.story_slug(fields["title"]) if lookup else taxonomy.unique_slug(Story, fields["title"])
     # Empty collections from the start: a new story has nothing to load.
     story = Story(status="draft", kind="", title=fields["title"], slug=slug,

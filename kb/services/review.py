@@ -18,6 +18,7 @@ from kb.services import revisions, stories, taxonomy
 from kb.services.audit import record_event
 from kb.services.changes import record_index_change
 from kb.services.listing import Page, paginate
+from kb.services.story_input import clean_text
 
 BULK_CHUNK = 500
 
@@ -128,9 +129,9 @@ def curate_story(actor, story: Story, data: dict, reason: str = "") -> Story:
     """
     policy.require(policy.can_curate_story(actor, story), "Only curators can curate stories.")
     before = revisions.snapshot(story)
-    stories.update_story(actor, story, data, reason=stories._text(reason) or "Edited by a curator")
+    stories.update_story(actor, story, data, reason=clean_text(reason) or "Edited by a curator")
     changed = [c.field for c in revisions.diff_snapshots(before, revisions.snapshot(story))]
-    record_event(actor, "edit_story", story, {"fields": changed, "reason": stories._text(reason)})
+    record_event(actor, "edit_story", story, {"fields": changed, "reason": clean_text(reason)})
     return story
 
 
@@ -214,7 +215,7 @@ def plan_bulk_change(actor, story_ids, operation: str, value: str, reason: str =
         errors["value"] = f"Enter the tag to {verb}." if operation.endswith("tag") else f"Choose the action area to {verb}."
     if errors:
         raise Invalid("There is a problem with the bulk change.", errors)
-    reason = stories._text(reason)[:300]
+    reason = clean_text(reason)[:300]
     if operation.endswith("area"):
         return _plan_area(ids, operation, value, reason)
     return _plan_tag(actor, ids, operation, value, reason)

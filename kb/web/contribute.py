@@ -16,7 +16,7 @@ from wtforms.fields.choices import SelectChoice
 from kb import policy
 from kb.errors import Invalid
 from kb.models import Organisation, Person
-from kb.services import attachments, stories, taxonomy
+from kb.services import attachments, stories, story_input, taxonomy
 from kb.web.auth import attempt_sign_in
 from kb.web.forms import StoryForm
 from kb.web.hooks import actor, login_required
@@ -165,7 +165,7 @@ def handle_form(slug: str | None = None, *, csrf_failed: bool = False):
     valid = form.validate() and not upload_problems
     form.attachments.errors = [*form.attachments.errors, *upload_problems]
     if action == "submit":
-        form.add_errors(stories.review_errors({**form.to_fields(), "title": form.title.data}))
+        form.add_errors(story_input.review_errors({**form.to_fields(), "title": form.title.data}))
     if not valid or form.has_errors():
         return render_form(form, story, 422)
     saved = save_story(form, story, uploads, action)

@@ -42,14 +42,20 @@ from wtforms.validators import DataRequired, EqualTo, Length, Regexp, Validation
 
 from kb import reference
 from kb.models import EVIDENCE_LEVELS, KINDS, SECTIONS, STAGES
-from kb.models.story import LINK_RELS
-from kb.services import stories as story_service
+from kb.models.story import LIMITS, LINK_RELS, MAX_ADOPTIONS, MAX_LINKS
+from kb.services.story_input import EMAIL_PATTERN, is_web_url
 from kb.services.alerts import FREQUENCY_LABELS
 from kb.services.users import MIN_PASSWORD_LENGTH
 
 
 def strip(value):
     return value.strip() if isinstance(value, str) else value
+
+
+def within(field: str, noun: str) -> Length:
+    """The length check of a story's ``field`` (``LIMITS`` in kb/models/story.py)."""
+    limit = LIMITS[field]
+    return Length(max=limit, message=f"{noun} must be {limit:,} characters or fewer")
 
 
 def choices(mapping: dict, blank: str | None = None) -> list[SelectChoice]:
@@ -117,7 +123,7 @@ class LinkForm(Form):
     rel = SelectField("What it is", choices=choices(LINK_RELS), default="related", widget=GovSelect())
 
     def validate_url(self, field):
-        if field.data and not story_service.is_web_url(field.data):
+        if field.data and not is_web_url(field.data):
             raise ValidationError("Enter a full web address, like https://www.example.org/report")
         if not field.data and self.title.data:
             raise ValidationError("Enter the web address for this link, or remove its text")
@@ -131,14 +137,14 @@ class AdoptionForm(Form):
     """One organisation that took the idea up."""
 
     organisation = StringField("Organisation", filters=[strip], widget=GovTextInput(),
-                               validators=[Length(max=200, message="The organisation must be 200 characters or fewer")])
+                               validators=[within("name", "The organisation")])
     year = StringField("Year", filters=[strip], widget=GovTextInput(),
                        validators=[Regexp(r"^(\d{4})?$", message="Enter the year as four digits, like 2019")])
     story = StringField("Their own story in kb (optional)", filters=[strip], widget=GovTextInput(),
                         description="The address of the story, like /stories/their-story, or its last part.")
     note = StringField("How they adapted it (optional)", filters=[strip], widget=GovTextInput(),
                        description="For example, adapted for rural areas.",
-                       validators=[Length(max=500, message="The note must be 500 characters or fewer")])
+                       validators=[within("adoption_note", "The note")])
 
     def validate_organisation(self, field):
         if not field.data and (self.year.data or self.story.data or self.note.data):
@@ -159,9 +165,8 @@ def story_slug(text: str | None) -> str:
 
 def section_field(name: str) -> TextAreaField:
     heading, hint = SECTIONS[name]
-    limit = story_service.SECTION_LIMIT
     return TextAreaField(heading, filters=[strip], widget=GovCharacterCount(), description=hint + " You can use Markdown.",
-                         validators=[Length(max=limit, message=f"{heading} must be {limit:,} characters or fewer")])
+                         validators=[within(name, heading)])
 
 
 LEVEL_CHOICES = [SelectChoice(str(level), label) for level, (label, _) in EVIDENCE_LEVELS.items()]
@@ -172,7 +177,7 @@ class NamesField(FieldList):
 
     def __init__(self, label, **kwargs):
         super().__init__(StringField(filters=[strip], widget=GovTextInput(),
-                                     validators=[Length(max=200, message="Names must be 200 characters or fewer")]),
+                                     validators=[within("name", "Names")]),
                          label, min_entries=1, max_entries=100, **kwargs)
 
     @property
@@ -197,25 +202,25 @@ class StoryForm(BaseForm):
     )
 
     title = StringField("Title", filters=[strip], widget=GovTextInput(),
-                        validators=[DataRequired("Enter a title"), Length(max=300, message="Title must be 300 characters or fewer")])
+                        validators=[DataRequired("Enter a title"), within("title", "Title")])
     kind = SelectField("What kind of story is it?", choices=choices(KINDS, "Choose a kind"), default="",
                        widget=GovSelect())
     summary = TextAreaField("Summary", filters=[strip], widget=GovCharacterCount(),
                             description="One or two sentences: what was tried, where, and what happened.",
-                            validators=[Length(max=1000, message="Summary must be 1,000 characters or fewer")])
+                            validators=[within("summary", "Summary")])
     body = TextAreaField("The story", filters=[strip], widget=GovTextArea(),
                          description="Tell the story in full. You can use Markdown: **bold**, [a link](https://…), "
                                      "# headings, - lists. Preview it before you submit.",
-                         validators=[Length(max=200_000, message="The story must be 200,000 characters or fewer")])
+                         validators=[within("body", "The story")])
     published_on = GovDateField("When was it first published?", noun="Date first published")
     organisations = NamesField("Organisations")
     people = NamesField("People")
     place = StringField("Place", filters=[strip], widget=GovTextInput(),
                         description="For example, Barnsley or the North West.",
-                        validators=[Length(max=200, message="Place must be 200 characters or fewer")])
+                        validators=[within("place", "Place")])
     sector = StringField("Sector", filters=[strip], widget=GovTextInput(),
                          description="For example, local government, health or policing.",
-                         validators=[Length(max=200, message="Sector must be 200 characters or fewer")])
+                         validators=[within("sector", "Sector")])
     stage = SelectField("How far has the idea got?", choices=choices(STAGES, "Not known"), default="",
                         widget=GovSelect())
     country = SelectField("Country", choices=choices(dict(reference.countries()), "Not known"), default="",
@@ -233,14 +238,14 @@ class StoryForm(BaseForm):
                                           widget=GovRadioInput(), validate_choice=False)
     evidence_level_reason = TextAreaField("Why this level?", filters=[strip], widget=GovTextArea(),
                                           description="For example, name the evaluation or the comparison group.",
-                                          validators=[Length(max=2000, message="The reason must be 2,000 characters or fewer")])
+                                          validators=[within("evidence_level_reason", "The reason")])
     contact_name = StringField("Name", filters=[strip], widget=GovTextInput(),
-                               validators=[Length(max=200, message="The contact's name must be 200 characters or fewer")])
+                               validators=[within("contact_name", "The contact's name")])
     contact_role = StringField("Role", filters=[strip], widget=GovTextInput(),
-                               validators=[Length(max=200, message="The contact's role must be 200 characters or fewer")])
+                               validators=[within("contact_role", "The contact's role")])
     contact_organisation = StringField(
         "Organisation", filters=[strip], widget=GovTextInput(),
-        validators=[Length(max=200, message="The contact's organisation must be 200 characters or fewer")])
+        validators=[within("contact_organisation", "The contact's organisation")])
     contact_email = StringField("Email address", filters=[strip], widget=GovTextInput())
     contact_url = StringField("Or a contact page", filters=[strip], widget=GovTextInput(),
                               description="Its full address, if they would rather not give an email address.")
@@ -250,8 +255,8 @@ class StoryForm(BaseForm):
                                description="If this idea was copied from elsewhere: the address of that story, "
                                            "like /stories/their-story.")
     adoptions = FieldList(FormField(AdoptionForm), "Who took it up", min_entries=1,
-                          max_entries=story_service.MAX_ADOPTIONS)
-    links = FieldList(FormField(LinkForm), "Links", min_entries=1, max_entries=story_service.MAX_LINKS)
+                          max_entries=MAX_ADOPTIONS)
+    links = FieldList(FormField(LinkForm), "Links", min_entries=1, max_entries=MAX_LINKS)
     attachments = MultipleFileField("Add documents", widget=GovFileInput(multiple=True),
                                     description="PDF or plain text files, each smaller than 20 MB.")
     # Files chosen earlier, kept while the form is shown again; values are signed tokens.
@@ -381,8 +386,6 @@ def error_anchor(field) -> str:
 # Accounts ------------------------------------------------------------------------
 
 EMAIL_MESSAGE = "Enter an email address in the correct format, like name@example.org"
-# Enough to catch typing mistakes; the address is only used to sign in.
-EMAIL_PATTERN = r"^[^@\s]+@[^@\s.]+(\.[^@\s.]+)+$"
 
 
 class SignInForm(BaseForm):

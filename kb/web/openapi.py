@@ -6,8 +6,7 @@ import copy
 from functools import lru_cache
 
 from kb.models import EVIDENCE_LEVELS, GOVERNMENT_LEVELS, KINDS, SECTIONS, STAGES, STATUSES
-from kb.models.story import LINK_RELS
-from kb.services.stories import MAX_ADOPTIONS, SECTION_LIMIT
+from kb.models.story import LIMITS, LINK_RELS, MAX_ADOPTIONS, MAX_LINKS
 
 VERSION = "1.0.0"
 MAX_PER_PAGE = 100
@@ -19,7 +18,7 @@ TEXT = {"type": "string"}
 NAMES = {"type": "array", "items": TEXT}
 # Every list in a request body has a documented maximum, checked before any work.
 MAX_NAMES = 50          # organisations, people, tags, suggested tags of one story
-MAX_NAME_LENGTH = 200
+MAX_NAME_LENGTH = LIMITS["name"]
 MAX_RELATED = 50
 MAX_AREAS = 4
 MAX_JSON_DEPTH = 8      # a story with links with tags is 4 levels deep
@@ -28,6 +27,11 @@ NAMES_IN = {"type": "array", "items": {"type": "string", "maxLength": MAX_NAME_L
 SLUGS_IN = {"type": "array", "items": {"type": "string", "maxLength": MAX_NAME_LENGTH}}
 DATE_OR_NULL = {"type": ["string", "null"], "format": "date"}
 DATE_TIME_OR_NULL = {"type": ["string", "null"], "format": "date-time"}
+
+
+def limited(field: str) -> dict:
+    """Text no longer than the story field's limit (``LIMITS`` in kb/models/story.py)."""
+    return {"type": "string", "maxLength": LIMITS[field]}
 
 
 def ref(name: str) -> dict:
@@ -76,7 +80,7 @@ LINK = _obj({
 LEVEL = {"type": "integer", "minimum": 0, "maximum": max(EVIDENCE_LEVELS),
          "description": "Evidence level, 0 to 5 (Nesta's Standards of Evidence): "
                         + "; ".join(f"{level} {label.split(': ')[-1].lower()}" for level, (label, _) in EVIDENCE_LEVELS.items())}
-SECTION_TEXT = {name: {"type": "string", "maxLength": SECTION_LIMIT, "description": f"Markdown: {hint}"}
+SECTION_TEXT = {name: {**limited(name), "description": f"Markdown: {hint}"}
                 for name, (_, hint) in SECTIONS.items()}
 ADOPTION = _obj({
     "organisation": {"type": "string", "description": "The organisation that took the idea up."},
@@ -85,11 +89,8 @@ ADOPTION = _obj({
     "note": {"type": "string", "description": "How it was adapted."},
 }, required=["organisation"])
 CONTACT = {
-    "contact_name": {"type": "string", "maxLength": 200},
-    "contact_role": {"type": "string", "maxLength": 200},
-    "contact_organisation": {"type": "string", "maxLength": 200},
-    "contact_email": {"type": "string", "maxLength": 320},
-    "contact_url": {"type": "string", "maxLength": 2000},
+    **{name: limited(name) for name in ("contact_name", "contact_role", "contact_organisation", "contact_email",
+                                        "contact_url")},
     "contact_agreed": {"type": "boolean", "description": "The contact agreed to be shown to readers."},
 }
 PLACE = {
@@ -104,15 +105,15 @@ STORY_INPUT = {
     "description": "The story fields to set. Tags, action areas, related and featured are for curators; "
                    "contributors suggest with suggested_tags and suggested_areas.",
     "properties": {
-        "title": {"type": "string", "maxLength": 300, "pattern": r"\S", "description": "Not blank."},
+        "title": {**limited("title"), "pattern": r"\S", "description": "Not blank."},
         "kind": {"type": "string", "enum": ["", *KINDS]},
-        "summary": {"type": "string", "maxLength": 1000},
-        "body": {"type": "string", "description": "Markdown."},
+        "summary": limited("summary"),
+        "body": {**limited("body"), "description": "Markdown."},
         "published_on": {"type": ["string", "null"], "description": "YYYY, YYYY-MM or YYYY-MM-DD."},
         "organisations": NAMES_IN,
         "people": NAMES_IN,
-        "place": {"type": "string", "maxLength": 200},
-        "sector": {"type": "string", "maxLength": 200},
+        "place": limited("place"),
+        "sector": limited("sector"),
         "stage": {"type": "string", "enum": ["", *STAGES]},
         "government_level": {"type": "string", "enum": ["", *GOVERNMENT_LEVELS]},
         "methods": {**NAMES_IN, "description": "The ways of working the story used."},
@@ -121,13 +122,13 @@ STORY_INPUT = {
         "evidence_level": {**LEVEL, "description": "Curators: " + LEVEL["description"]},
         "proposed_evidence_level": {"type": ["integer", "null"], "minimum": 0, "maximum": max(EVIDENCE_LEVELS),
                                     "description": "The contributor's proposed evidence level."},
-        "evidence_level_reason": {"type": "string", "maxLength": 2000},
+        "evidence_level_reason": limited("evidence_level_reason"),
         **CONTACT,
         "contact_hidden": {"type": "boolean", "description": "Curators: hide the contact from readers."},
         **PLACE,
         "adapted_from": {"type": "string", "description": "Slug of the story this idea was adapted from."},
         "adoptions": {"type": "array", "items": ADOPTION, "maxItems": MAX_ADOPTIONS},
-        "links": {"type": "array", "items": LINK, "maxItems": 500},
+        "links": {"type": "array", "items": LINK, "maxItems": MAX_LINKS},
         "action_areas": {"type": "array", "maxItems": MAX_AREAS, "items": {"anyOf": [
             TEXT, _obj({"slug": TEXT, "reason": TEXT}, required=["slug"])]}},
         "tags": NAMES_IN,
@@ -135,8 +136,8 @@ STORY_INPUT = {
         "featured": {"type": "boolean"},
         "suggested_tags": NAMES_IN,
         "suggested_areas": {**SLUGS_IN, "maxItems": MAX_AREAS, "description": "Action area slugs."},
-        "source": {"type": "string", "maxLength": 50},
-        "source_id": {"type": "string", "maxLength": 300},
+        "source": limited("source"),
+        "source_id": limited("source_id"),
     },
 }
 

@@ -5,6 +5,7 @@ from flask import Blueprint, current_app, redirect, render_template, request, se
 
 from kb import policy, reference
 from kb.models import EVIDENCE_LEVELS, SECTIONS, Organisation, Person
+from kb.models.story import LIMITS
 from kb.services import attachments, filing, listing, spread, stories, taxonomy
 from kb.web.hooks import actor
 from kb.web.params import search_from
@@ -23,7 +24,7 @@ def per_page() -> int:
 @bp.app_context_processor
 def case_record_terms() -> dict:
     """What story pages and forms need to name the case record's parts and places."""
-    return {"section_names": list(SECTIONS), "section_limit": stories.SECTION_LIMIT,
+    return {"section_names": list(SECTIONS), "limits": LIMITS,
             "evidence_levels": EVIDENCE_LEVELS, "authority_list": reference.authorities().values(),
             "authority_of": reference.authority, "country_name": reference.country_name}
 
