@@ -14,7 +14,7 @@ from datetime import datetime, timezone
 from flask import Blueprint, current_app, g, jsonify, request, url_for
 from jsonschema import Draft202012Validator
 
-from kb import policy, reference
+from kb import policy, reference, search
 from kb.errors import DomainError, Invalid, NotFound
 from kb.extensions import csrf, login_manager
 from kb.models import SECTIONS, Organisation
@@ -25,10 +25,6 @@ from kb.web.params import bounded_search, search_args
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 csrf.exempt(bp)
-
-MAX_PER_PAGE = 100
-MAX_PAGE = 1_000_000
-
 
 class Unauthorized(DomainError):
     status = 401
@@ -110,7 +106,8 @@ def int_arg(name: str, default: int, maximum: int) -> int:
 
 
 def paging() -> tuple[int, int]:
-    return int_arg("page", 1, MAX_PAGE), int_arg("per_page", current_app.config["PAGE_SIZE"], MAX_PER_PAGE)
+    return (int_arg("page", 1, openapi.MAX_PAGE),
+            int_arg("per_page", current_app.config["PAGE_SIZE"], search.MAX_PER_PAGE))
 
 
 def _has_surrogate(value) -> bool:
@@ -306,8 +303,6 @@ def search_results():
 
     :raise 422: if page, per_page or sort is out of range.
     """
-    from kb import search
-
     args = search_args()
     page, per_page = paging()
     if args["sort"] not in search.SORTS:

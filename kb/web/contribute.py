@@ -18,7 +18,7 @@ from kb.errors import Invalid
 from kb.models import Organisation, Person
 from kb.services import attachments, stories, story_input, taxonomy
 from kb.web.auth import attempt_sign_in
-from kb.web.forms import StoryForm
+from kb.web.story_form import StoryForm
 from kb.web.hooks import actor, login_required
 
 bp = Blueprint("contribute", __name__)

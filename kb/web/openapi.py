@@ -7,12 +7,10 @@ from functools import lru_cache
 
 from kb.models import EVIDENCE_LEVELS, GOVERNMENT_LEVELS, KINDS, SECTIONS, STAGES, STATUSES
 from kb.models.story import LIMITS, LINK_RELS, MAX_ADOPTIONS, MAX_LINKS
+from kb.search import FILTERS, MAX_PER_PAGE, SORTS
 
 VERSION = "1.0.0"
-MAX_PER_PAGE = 100
 MAX_PAGE = 1_000_000
-FACETS = ("area", "kind", "tag", "org", "year", "stage", "evidence", "place")
-SORTS = ("relevance", "newest", "evidence")
 
 TEXT = {"type": "string"}
 NAMES = {"type": "array", "items": TEXT}
@@ -237,7 +235,7 @@ SCHEMAS = {
             **STORY_SUMMARY, "score": {"type": ["number", "null"]},
             "highlight": {"type": "string", "description": "A snippet with <mark> around matches (HTML)."}},
             required=list(STORY_SUMMARY))},
-        "facets": _obj({name: {"type": "array", "items": FACET_VALUE} for name in FACETS}, required=[]),
+        "facets": _obj({name: {"type": "array", "items": FACET_VALUE} for name in FILTERS}, required=[]),
     }, required=["total", "page", "per_page", "pages", "results", "facets"]),
 }
 

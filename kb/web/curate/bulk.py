@@ -6,13 +6,13 @@ from __future__ import annotations
 
 from flask import flash, redirect, render_template, request, url_for
 
-from kb import policy
+from kb import policy, search
 from kb.errors import Invalid
 from kb.services import filing, review, taxonomy
 from kb.web.curate.common import bp, errors_of, form_page
 from kb.web.hooks import actor
 
-SEARCH_PARAMETERS = ("q", "area", "kind", "tag", "org", "year", "stage")
+SEARCH_PARAMETERS = ("q", *search.FILTERS)
 
 
 def selected_ids(source) -> list[int]:

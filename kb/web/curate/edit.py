@@ -18,7 +18,7 @@ from kb.models import Organisation, Person
 from kb.services import attachments, review, taxonomy
 from kb.web.curate.common import bp, done, story_for_curation
 
-from kb.web.forms import LEVEL_CHOICES, StoryForm
+from kb.web.story_form import LEVEL_CHOICES, StoryForm
 from kb.web.hooks import actor
 
 
