@@ -235,3 +235,40 @@ def seed_areas(app):
 def test_account_page_links_to_api_tokens(app, client, make_user, sign_in):
     sign_in(make_user("contributor"))
     assert 'href="/account/tokens/"' in client.get("/account").get_data(as_text=True)
+
+
+def test_documents_are_attached_through_the_api_in_one_revision(app, client, make_user, make_story, token_for):
+    import io
+
+    from kb.models import Revision, Story
+
+    owner = make_user("contributor")
+    headers = token_for(owner)
+    slug = client.post("/api/v1/stories", json={"title": "With papers"}, headers=headers).get_json()["slug"]
+    files = {"file": [(io.BytesIO(b"Zanzibarite notes"), "notes.txt"), (io.BytesIO(b"%PDF-1.4 not really"), "x.md")]}
+    refused = client.post(f"/api/v1/stories/{slug}/attachments", data=files, headers=headers,
+                          content_type="multipart/form-data")
+    assert "“x.md” must be a PDF or a plain text file." in assert_error_shape(refused, 422)["errors"]["file"]
+    sent = client.post(f"/api/v1/stories/{slug}/attachments", headers=headers, content_type="multipart/form-data",
+                       data={"file": [(io.BytesIO(b"Zanzibarite notes"), "notes.txt"),
+                                      (io.BytesIO(b"More words"), "more.txt")]})
+    assert sent.status_code == 201
+    assert [a["filename"] for a in sent.get_json()["attachments"]] == ["notes.txt", "more.txt"]
+    story = db.session.scalar(select(Story).where(Story.slug == slug))
+    reasons = [r.reason for r in db.session.scalars(select(Revision).where(Revision.story_id == story.id)
+                                                    .order_by(Revision.number))]
+    assert reasons == ["Created through the API", "Edited; attached notes.txt, more.txt"]
+
+    assert_error_shape(client.post(f"/api/v1/stories/{slug}/attachments", headers=headers,
+                                   content_type="multipart/form-data", data={}), 422)
+    assert_error_shape(client.post(f"/api/v1/stories/{slug}/attachments", json={"file": "x"}, headers=headers), 415)
+    assert_error_shape(client.post(f"/api/v1/stories/{slug}/attachments", content_type="multipart/form-data",
+                                   data={"file": (io.BytesIO(b"words"), "a.txt")}), 401)
+    other = token_for(make_user("contributor"))
+    assert_error_shape(client.post(f"/api/v1/stories/{slug}/attachments", headers=other,
+                                   content_type="multipart/form-data",
+                                   data={"file": (io.BytesIO(b"words"), "a.txt")}), 404)
+    published = make_story(status="published", title="Public one")
+    assert_error_shape(client.post(f"/api/v1/stories/{published.slug}/attachments", headers=other,
+                                   content_type="multipart/form-data",
+                                   data={"file": (io.BytesIO(b"words"), "a.txt")}), 403)

@@ -154,13 +154,15 @@ def test_a_reading_list_needs_a_link_before_review(app, client, contributor):
     assert "Add at least one link" in response.get_data(as_text=True)
 
 
-def test_every_save_makes_a_revision(app, client, contributor):
+def test_every_save_makes_one_revision(app, client, contributor):
     post(client)
     story = only_story()
     post(client, f"/my/stories/{story.slug}/edit", summary="Second version")
     post(client, f"/my/stories/{story.slug}/edit", summary="Third version", action="submit")
     snapshots = db.session.scalars(db.select(Revision).where(Revision.story_id == story.id).order_by(Revision.number)).all()
-    assert [r.snapshot["summary"] for r in snapshots][-3:] == ["Second version", "Third version", "Third version"]
+    assert len(snapshots) == 3  # a save that edits and submits is one change
+    assert [r.snapshot["summary"] for r in snapshots][1:] == ["Second version", "Third version"]
+    assert [r.reason for r in snapshots] == ["Created", "Edited", "Edited; submitted"]
     assert snapshots[-1].snapshot["status"] == "submitted"
 
 
@@ -250,6 +252,14 @@ def test_a_document_can_be_removed_when_editing(app, client, contributor):
     attachment_id = story.attachments[0].id
     assert post(client, f"/my/stories/{story.slug}/edit", remove_attachments=[str(attachment_id)]).status_code == 303
     assert story.attachments == []
+
+
+def test_a_save_with_documents_and_a_submit_is_one_revision(app, client, contributor):
+    post(client, attachments=[(io.BytesIO(b"plain words"), "notes.txt")], action="submit")
+    story = only_story()
+    reasons = [r.reason for r in db.session.scalars(db.select(Revision).where(Revision.story_id == story.id))]
+    assert reasons == ["Created; attached notes.txt; submitted"]
+    assert story.status == "submitted" and [a.filename for a in story.attachments] == ["notes.txt"]
 
 
 def test_an_oversize_file_is_refused_at_its_field_and_the_rest_kept(app, client, contributor):

@@ -98,7 +98,7 @@ LAYERS = (
     ("kb.web", "kb.cli", "kb.server"),
 )
 # Shared by the blueprints, not blueprints themselves.
-WEB_SHARED = {"kb.web.hooks", "kb.web.forms", "kb.web.story_form", "kb.web.errors", "kb.web.openapi", "kb.web.params"}
+WEB_SHARED = {"kb.web.hooks", "kb.web.forms", "kb.web.story_form", "kb.web.uploads", "kb.web.errors", "kb.web.openapi", "kb.web.params"}
 # contribute signs a person in inside the story form (an expired session); the sign-in
 # attempt, with its failure counting, lives with the sign-in page until it has a place of its own.
 BLUEPRINT_EXCEPTIONS = {("kb.web.contribute", "kb.web.auth")}

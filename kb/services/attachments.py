@@ -222,19 +222,40 @@ def _attach(story: Story, upload: Upload) -> Attachment:
     return item
 
 
-def add_attachments(actor, story: Story, uploads: list[Upload], *, reason: str = "") -> list[Attachment]:
-    """Attach stored uploads to the story, with their text extracted for search.
+def attach(actor, story: Story, uploads) -> list[Attachment]:
+    """Attach stored uploads, text extracted for search, inside a save that keeps
+    the revision (``add_attachments`` or ``saving.save_story``).
 
     :raise Forbidden: unless the actor may edit the story.
     """
     policy.require(policy.can_edit_story(actor, story), "You cannot change this story's documents.")
-    if not uploads:
-        return []
-    items = [_attach(story, upload) for upload in uploads]
-    db.session.flush()
-    names = ", ".join(upload.filename for upload in uploads)
-    record_revision(actor, story, reason or f"Attached {names}")
-    record_index_change(story.id)
+    return [_attach(story, upload) for upload in uploads]
+
+
+def detach(actor, story: Story, attachment_ids) -> list[str]:
+    """Take documents off the story inside a save (the stored file stays: another
+    story may share it); the names removed. Ids not on this story are ignored.
+
+    :raise Forbidden: unless the actor may edit the story.
+    """
+    policy.require(policy.can_edit_story(actor, story), "You cannot change this story's documents.")
+    wanted = {int(i) for i in attachment_ids if str(i).isdigit()}
+    removed = [item for item in story.attachments if item.id in wanted]
+    for item in removed:
+        story.attachments.remove(item)
+    return [item.filename for item in removed]
+
+
+def add_attachments(actor, story: Story, uploads: list[Upload], *, reason: str = "") -> list[Attachment]:
+    """Attach stored uploads to the story as a change of its own (a revision and an index change).
+
+    :raise Forbidden: unless the actor may edit the story.
+    """
+    items = attach(actor, story, uploads)
+    if items:
+        db.session.flush()
+        record_revision(actor, story, reason or f"Attached {', '.join(item.filename for item in items)}")
+        record_index_change(story.id)
     return items
 
 
@@ -244,21 +265,10 @@ def add_attachment(actor, story: Story, upload: Upload) -> Attachment:
 
 
 def remove_attachments(actor, story: Story, attachment_ids) -> list[str]:
-    """Take documents off the story (the stored file stays: another story may share it).
-
-    Returns the names removed; ids not on this story are ignored.
-
-    :raise Forbidden: unless the actor may edit the story.
-    """
-    policy.require(policy.can_edit_story(actor, story), "You cannot change this story's documents.")
-    wanted = {int(i) for i in attachment_ids if str(i).isdigit()}
-    removed = [item for item in story.attachments if item.id in wanted]
-    if not removed:
-        return []
-    for item in removed:
-        story.attachments.remove(item)
-    db.session.flush()
-    names = [item.filename for item in removed]
-    record_revision(actor, story, f"Removed {', '.join(names)}")
-    record_index_change(story.id)
+    """Take documents off the story as a change of its own; see ``detach``."""
+    names = detach(actor, story, attachment_ids)
+    if names:
+        db.session.flush()
+        record_revision(actor, story, f"Removed {', '.join(names)}")
+        record_index_change(story.id)
     return names

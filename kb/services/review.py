@@ -14,7 +14,7 @@ from kb.errors import Invalid, NotFound
 from kb.extensions import db
 from kb.models import KINDS, STATUSES, AuditEvent, Revision, Story, StoryActionArea, Tag, User
 from kb.models.story import StoryOrganisation, StoryPerson
-from kb.services import revisions, stories, taxonomy
+from kb.services import revisions, saving, taxonomy
 from kb.services.audit import record_event
 from kb.services.changes import record_index_change
 from kb.services.listing import Page, paginate
@@ -127,12 +127,7 @@ def curate_story(actor, story: Story, data: dict, reason: str = "") -> Story:
     :raise Forbidden: unless the actor curates stories.
     :raise Invalid: with a message per field.
     """
-    policy.require(policy.can_curate_story(actor, story), "Only curators can curate stories.")
-    before = revisions.snapshot(story)
-    stories.update_story(actor, story, data, reason=clean_text(reason) or "Edited by a curator")
-    changed = [c.field for c in revisions.diff_snapshots(before, revisions.snapshot(story))]
-    record_event(actor, "edit_story", story, {"fields": changed, "reason": clean_text(reason)})
-    return story
+    return saving.save_story(actor, story, data, reason=reason, curating=True)
 
 
 def accept_suggested_tag(actor, story: Story, name: str) -> Story:

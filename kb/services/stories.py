@@ -131,8 +131,8 @@ def _story_by_slug(slug: str, story: Story, field: str) -> Story | None:
     return other
 
 
-def create_story(actor, data: dict, *, reason: str = "Created") -> Story:
-    """A new draft story submitted by ``actor``."""
+def new_story(actor, data: dict) -> Story:
+    """A new draft of ``actor`` with ``data`` set; its revision is the caller's (``record_save``)."""
     policy.require(policy.can_create_story(actor), "Sign in to submit a story.")
     fields = clean_story_input({"title": "", **data}, complete=False)
     story = Story(
@@ -146,22 +146,36 @@ def create_story(actor, data: dict, *, reason: str = "Created") -> Story:
     # An id now, so that a title shared with another story keeps the slug made for it.
     db.session.flush()
     apply_fields(actor, story, fields)
+    return story
+
+
+def change_story(actor, story: Story, data: dict) -> Story:
+    """Set the editable fields present in ``data``; the revision is the caller's (``record_save``)."""
+    policy.require(policy.can_edit_story(actor, story), "You cannot edit this story.")
+    fields = clean_story_input({k: v for k, v in data.items() if k in EDITABLE_FIELDS}, complete=False)
+    apply_fields(actor, story, fields)
+    return story
+
+
+def record_save(actor, story: Story, reason: str) -> None:
+    """What every save keeps: one revision, one index change, fresh filing suggestions."""
     db.session.flush()
     record_revision(actor, story, reason)
     record_index_change(story.id)
     refresh_suggestions(story)
+
+
+def create_story(actor, data: dict, *, reason: str = "Created") -> Story:
+    """A new draft story submitted by ``actor``."""
+    story = new_story(actor, data)
+    record_save(actor, story, reason)
     return story
 
 
 def update_story(actor, story: Story, data: dict, *, reason: str = "Edited") -> Story:
     """Change the fields present in ``data``."""
-    policy.require(policy.can_edit_story(actor, story), "You cannot edit this story.")
-    fields = clean_story_input({k: v for k, v in data.items() if k in EDITABLE_FIELDS}, complete=False)
-    apply_fields(actor, story, fields)
-    db.session.flush()
-    record_revision(actor, story, reason)
-    record_index_change(story.id)
-    refresh_suggestions(story)
+    change_story(actor, story, data)
+    record_save(actor, story, reason)
     return story
 
 
@@ -189,6 +203,15 @@ def submit_story(actor, story: Story) -> Story:
     check_complete(story)
     story.submitted_at = utcnow()
     return _change_status(actor, story, "submitted", "submit")
+
+
+def mark_submitted(actor, story: Story) -> None:
+    """Send the story for review with its audit event, inside a save that keeps
+    the revision (``saving.save_story``)."""
+    policy.require(policy.can_submit_story(actor, story), "This story cannot be submitted now.")
+    check_complete(story)
+    story.submitted_at, story.status, story.review_note = utcnow(), "submitted", ""
+    record_event(actor, "submit", story, {"status": "submitted"})
 
 
 def withdraw_story(actor, story: Story) -> Story:

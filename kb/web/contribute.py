@@ -11,14 +11,14 @@ from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_wtf.csrf import CSRFError
-from wtforms.fields.choices import SelectChoice
 
 from kb import policy
 from kb.errors import Invalid
 from kb.models import Organisation, Person
-from kb.services import attachments, stories, story_input, taxonomy
+from kb.services import saving, stories, story_input, taxonomy
 from kb.web.auth import attempt_sign_in
 from kb.web.story_form import StoryForm
+from kb.web.uploads import keep_uploads, offer_removal
 from kb.web.hooks import actor, login_required
 
 bp = Blueprint("contribute", __name__)
@@ -38,38 +38,7 @@ def build_form(story=None, *, from_story: bool = False) -> StoryForm:
         form = StoryForm.for_story(story, areas, formdata=None)
     else:
         form = StoryForm().set_choices(areas)
-    if story is not None:
-        form.remove_attachments.choices = [
-            SelectChoice(str(item.id), f"Remove {item.filename}") for item in story.attachments
-        ]
-    return form
-
-
-def keep_uploads(form: StoryForm) -> tuple[list[attachments.Upload], list[str]]:
-    """The files chosen now and before, stored by content hash and listed on the form
-    (so that a form shown again keeps them), and the messages for files refused."""
-    who = actor()
-    problems: list[str] = []
-    uploads = [u for u in (attachments.upload_from_token(who, t) for t in form.pending_attachments.data or []) if u]
-    chosen = [f for f in request.files.getlist("attachments") if f and f.filename]
-    if chosen and not policy.is_signed_in(who):
-        problems.append("Choose your files again after you have signed in: "
-                        "files are only kept for people who are signed in.")
-        chosen = []
-    for item in chosen:
-        data = item.stream.read(attachments.max_upload_bytes() + 1)
-        try:
-            uploads.append(attachments.store_upload(item.filename, data))
-        except Invalid as exc:
-            problems.extend(exc.errors.values())
-    unique = list({(u.sha256, u.filename): u for u in uploads}.values())
-    tokens = [attachments.upload_token(who, u) for u in unique]
-    form.pending_attachments.choices = [
-        SelectChoice(token, f"{u.filename} ({max(1, round(u.size / 1024))} KB)") for token, u in zip(tokens, unique)
-    ]
-    form.pending_attachments.data = tokens
-    form.attachments.errors = list(problems)
-    return unique, problems
+    return offer_removal(form, story) if story is not None else form
 
 
 def render_form(form: StoryForm, story=None, status: int = 200, *, notice: str = "", sign_in_form=None,
@@ -102,24 +71,17 @@ def sign_in_box(message: str = "") -> dict:
 # Saving ---------------------------------------------------------------------------
 
 def save_story(form: StoryForm, story, uploads, action: str):
-    """Create or change the story from the form, attach and remove documents, and
-    submit it if asked; the story, or None after Invalid (its messages on the form)."""
+    """Save the form as one change (fields, documents removed and added, and a
+    submit if asked); the story, or None after Invalid (its messages on the form)."""
     who = actor()
-    fields = form.to_fields()
     try:
-        if story is None:
-            story = stories.create_story(who, fields)
-        else:
-            stories.update_story(who, story, fields)
-        attachments.remove_attachments(who, story, form.remove_attachments.data or [])
-        attachments.add_attachments(who, story, uploads)
         # Until the address is confirmed, "submit" keeps the story as a draft (after_save says why).
-        if action == "submit" and policy.is_confirmed(who):
-            stories.submit_story(who, story)
+        return saving.save_story(who, story, form.to_fields(), uploads=uploads,
+                                 remove=form.remove_attachments.data or [],
+                                 submit=action == "submit" and policy.is_confirmed(who))
     except Invalid as exc:
         form.add_errors(exc.errors or {"title": exc.message})
         return None
-    return story
 
 
 UNCONFIRMED = ("“{title}” has been saved as a draft. Confirm your email address to send it for review: "

@@ -313,7 +313,7 @@ ERRORS = {
     "401": _error("A token was needed, or the token sent is not valid."),
     "403": _error("The caller may not do this."),
     "404": _error("There is no such thing, or the caller may not see it."),
-    "415": _error("The body is not sent as application/json."),
+    "415": _error("The body is not sent as application/json (multipart/form-data for documents)."),
     "422": _error("A field or parameter is not acceptable; `errors` says which."),
 }
 
@@ -396,6 +396,17 @@ def paths() -> dict:
             "tags": ["stories"], "parameters": [SLUG], "security": WRITE_SECURITY,
             "responses": {**_ok("Suggestions", "Suggested areas and tags, not yet reviewed."),
                           **_errors("401", "403", "404")}}},
+        "/stories/{slug}/attachments": {"post": {
+            "operationId": "stories_attach", "summary": "Attach documents (PDF or plain text) to a story.",
+            "description": "Each file is checked by its content and size, as on the story form; "
+                           "all of them are attached in one revision.",
+            "tags": ["stories"], "parameters": [SLUG], "security": WRITE_SECURITY,
+            "requestBody": {"required": True, "content": {"multipart/form-data": {"schema": {
+                "type": "object", "required": ["file"],
+                "properties": {"file": {"type": "array", "items": {"type": "string", "format": "binary"},
+                                        "description": "One or more files, each in a field named file."}}}}}},
+            "responses": {**_ok("Story", "The story with its documents.", "201"),
+                          **_errors("401", "403", "404", "415", "422")}}},
         "/stories/{slug}/submit": _transition("stories_submit", "Send the caller's story for review."),
         "/stories/{slug}/withdraw": _transition("stories_withdraw", "Take the caller's story out of review."),
         "/stories/{slug}/publish": _transition("stories_publish", "Publish a story (curators).", "NoteInput"),

@@ -15,11 +15,12 @@ from wtforms.validators import Length
 
 from kb.errors import Invalid
 from kb.models import Organisation, Person
-from kb.services import attachments, review, taxonomy
+from kb.services import saving, taxonomy
 from kb.web.curate.common import bp, done, story_for_curation
 
 from kb.web.story_form import LEVEL_CHOICES, StoryForm
 from kb.web.hooks import actor
+from kb.web.uploads import keep_uploads, offer_removal
 
 
 class CuratorStoryForm(StoryForm):
@@ -70,8 +71,7 @@ def edit_form(story) -> CuratorStoryForm:
         form = CuratorStoryForm.for_story(story, areas, formdata=None)
     else:
         form = CuratorStoryForm().set_choices(areas)
-    form.remove_attachments.choices = [SelectChoice(str(a.id), f"Remove {a.filename}") for a in story.attachments]
-    return form
+    return offer_removal(form, story)
 
 
 def edit_page(story, form, reasons: dict, status: int = 200, focus: str = ""):
@@ -83,31 +83,16 @@ def edit_page(story, form, reasons: dict, status: int = 200, focus: str = ""):
 
 
 def save_edit(story, form, uploads, reasons: dict) -> bool:
-    """Save the form through the services; False (messages on the form) if Invalid."""
+    """Save the form as one change; False (messages on the form) if Invalid."""
     data = form.to_fields()
     data["action_areas"] = [{"slug": slug, "reason": reasons.get(slug, "")} for slug in form.action_areas.data or []]
     try:
-        review.curate_story(actor(), story, data, form.reason.data or "")
-        attachments.remove_attachments(actor(), story, form.remove_attachments.data or [])
-        attachments.add_attachments(actor(), story, uploads)
+        saving.save_story(actor(), story, data, uploads=uploads, remove=form.remove_attachments.data or [],
+                          reason=form.reason.data or "", curating=True)
     except Invalid as exc:
         form.add_errors(exc.errors or {"title": exc.message})
         return False
     return True
-
-
-def chosen_uploads(form) -> list:
-    """The documents chosen on this form, stored by content hash; a refused
-    file becomes an error at the field (and must be chosen again)."""
-    uploads = []
-    for item in request.files.getlist("attachments"):
-        if not (item and item.filename):
-            continue
-        try:
-            uploads.append(attachments.store_upload(item.filename, item.stream.read(attachments.max_upload_bytes() + 1)))
-        except Invalid as exc:
-            form.attachments.errors = [*form.attachments.errors, *exc.errors.values()]
-    return uploads
 
 
 @bp.route("/stories/<int:story_id>/edit", methods=["GET", "POST"])
@@ -127,7 +112,9 @@ def edit(story_id: int):
         field = form[action[4:]]
         field.append_entry()
         return edit_page(item, form, reasons, focus=field.entries[-1].id)
-    uploads = chosen_uploads(form)
-    if form.validate() and not form.attachments.errors and save_edit(item, form, uploads, reasons):
+    uploads, problems = keep_uploads(form)
+    valid = form.validate()
+    form.attachments.errors = [*form.attachments.errors, *problems]
+    if valid and not problems and save_edit(item, form, uploads, reasons):
         return done(f"Saved “{item.title}”.", "curate.story", story_id=item.id)
     return edit_page(item, form, reasons, 422)

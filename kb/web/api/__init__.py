@@ -9,38 +9,28 @@ the one JSON shape of kb/web/errors.py: ``{"ok": false, "status", "error",
 """
 from __future__ import annotations
 
-from datetime import datetime, timezone
-
 from flask import Blueprint, current_app, g, jsonify, request, url_for
-from jsonschema import Draft202012Validator
 
-from kb import policy, reference, search
-from kb.errors import DomainError, Invalid, NotFound
+from kb import policy, search
+from kb.errors import Invalid, NotFound
 from kb.extensions import csrf, login_manager
-from kb.models import SECTIONS, Organisation
-from kb.services import catalogue, filing, listing, stories, taxonomy, tokens
-from kb.services.revisions import snapshot
+from kb.models import Organisation
+from kb.services import catalogue, filing, listing, saving, stories, taxonomy, tokens
 from kb.web import openapi
+from kb.web.api.bodies import (
+    area_body,
+    organisation_body,
+    page_body,
+    story_response,
+    story_summary,
+    tag_body,
+)
+from kb.web.api.reading import Unauthorized, UnsupportedMediaType, api_actor, json_body, paging
 from kb.web.params import bounded_search, search_args
+from kb.web.uploads import store_files, uploaded_files
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 csrf.exempt(bp)
-
-class Unauthorized(DomainError):
-    status = 401
-
-
-class UnsupportedMediaType(DomainError):
-    status = 415
-
-
-class BadRequest(DomainError):
-    status = 400
-
-
-class RequestEntityTooLarge(DomainError):
-    status = 413
-
 
 # Who is calling ----------------------------------------------------------------
 
@@ -70,10 +60,6 @@ def challenge(response):
     return response
 
 
-def api_actor():
-    return g.api_user
-
-
 def require_token():
     """The signed-in caller.
 
@@ -83,208 +69,6 @@ def require_token():
     if not policy.is_signed_in(actor):
         raise Unauthorized("This needs a personal API token: send Authorization: Bearer followed by the token.")
     return actor
-
-
-# Reading the request -----------------------------------------------------------
-
-def int_arg(name: str, default: int, maximum: int) -> int:
-    """A whole-number query parameter between 1 and ``maximum``.
-
-    :raise Invalid: (422) if it is not.
-    """
-    raw = request.args.get(name, "")
-    if raw == "":
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        value = 0
-    if not 1 <= value <= maximum:
-        message = f"{name} must be a whole number from 1 to {maximum:,}."
-        raise Invalid(message, {name: message})
-    return value
-
-
-def paging() -> tuple[int, int]:
-    return (int_arg("page", 1, openapi.MAX_PAGE),
-            int_arg("per_page", current_app.config["PAGE_SIZE"], search.MAX_PER_PAGE))
-
-
-def _has_surrogate(value) -> bool:
-    if isinstance(value, str):
-        return any("\ud800" <= ch <= "\udfff" for ch in value)
-    if isinstance(value, list):
-        return any(_has_surrogate(item) for item in value)
-    if isinstance(value, dict):
-        return any(_has_surrogate(k) or _has_surrogate(v) for k, v in value.items())
-    return False
-
-
-_TOO_DEEP = object()
-
-
-def _depth(value, limit: int = 64) -> int:
-    """How deeply lists and objects nest in ``value`` (counting stops past ``limit``)."""
-    if limit <= 0 or not isinstance(value, (list, dict)):
-        return 0
-    items = value.values() if isinstance(value, dict) else value
-    return 1 + max((_depth(item, limit - 1) for item in items), default=0)
-
-
-def json_body(schema_name: str, *, optional: bool = False) -> dict:
-    """The request's JSON object, checked against the OpenAPI schema ``schema_name``.
-
-    :raise UnsupportedMediaType: (415) if the body is not sent as application/json.
-    :raise BadRequest: (400) if it is not valid JSON or nests deeper than MAX_JSON_DEPTH.
-    :raise RequestEntityTooLarge: (413) if it is larger than MAX_JSON_BYTES.
-    :raise Invalid: (422) with a message per field if it does not fit the schema.
-    """
-    if optional and not request.get_data(cache=True):
-        return {}
-    if not request.is_json:
-        raise UnsupportedMediaType("Send the body as JSON, with Content-Type: application/json.")
-    if (request.content_length or 0) > openapi.MAX_JSON_BYTES:
-        raise RequestEntityTooLarge(f"A JSON body may be up to {openapi.MAX_JSON_BYTES // 1024 // 1024} MB.")
-    try:
-        data = request.get_json(silent=True)
-    except RecursionError:  # nested far too deeply for the parser
-        data = _TOO_DEEP
-    if data is _TOO_DEEP or _depth(data) > openapi.MAX_JSON_DEPTH:
-        raise BadRequest(f"The JSON body is nested more than {openapi.MAX_JSON_DEPTH} levels deep.")
-    if data is None and request.get_data(cache=True).strip() != b"null":
-        raise BadRequest("The body is not valid JSON.")
-    if not isinstance(data, dict):
-        raise Invalid("Send a JSON object.", {"body": "Send a JSON object."})
-    if _has_surrogate(data):
-        raise Invalid("Text must be valid Unicode.", {"body": "Text must be valid Unicode."})
-    errors = schema_errors(schema_name, data)
-    if errors:
-        raise Invalid("There is a problem with what was sent.", errors)
-    return data
-
-
-def schema_errors(schema_name: str, data: dict) -> dict[str, str]:
-    """A message per top-level field of ``data`` that does not fit the schema."""
-    validator = Draft202012Validator(openapi.resolved_schema(schema_name))
-    errors: dict[str, str] = {}
-    for error in sorted(validator.iter_errors(data), key=lambda e: list(e.path)):
-        if error.validator == "additionalProperties":
-            for field in sorted(set(data) - set(error.schema.get("properties", {}))):
-                errors.setdefault(field, f"{field} is not a field this accepts.")
-            continue
-        if error.validator == "required":
-            for field in error.validator_value:
-                if field not in data:
-                    errors.setdefault(field, f"Enter {field}.")
-            continue
-        field = str(error.path[0]) if error.path else "body"
-        errors.setdefault(field, openapi.field_message(field, error.validator))
-    return errors
-
-
-# Representations -----------------------------------------------------------------
-
-def iso(value) -> str | None:
-    """ISO 8601; a time always with its offset (SQLite hands back UTC times without one)."""
-    if isinstance(value, datetime) and value.tzinfo is None:
-        value = value.replace(tzinfo=timezone.utc)
-    return value.isoformat() if value is not None else None
-
-
-def story_summary(story) -> dict:
-    """The short form of a story, as lists and search results show it."""
-    return {
-        "id": story.id,
-        "slug": story.slug,
-        "page_url": url_for("public.story", slug=story.slug, _external=True),
-        "api_url": url_for("api.story_detail", slug=story.slug, _external=True),
-        "title": story.title,
-        "kind": story.kind or "",
-        "summary": story.summary or "",
-        "status": story.status,
-        "published_on": iso(story.published_on),
-        "organisations": [o.name for o in story.organisations],
-        "action_areas": [area.slug for area in story.action_areas],
-        "tags": [tag.name for tag in story.tags],
-    }
-
-
-CONTACT_FIELDS = ("contact_name", "contact_role", "contact_organisation", "contact_email", "contact_url",
-                  "contact_agreed", "contact_hidden")
-SNAPSHOT_FIELDS = ("body", "people", "place", "sector", "stage", "government_level", "methods", *SECTIONS, "evidence_level",
-                   "proposed_evidence_level", "evidence_level_reason", *CONTACT_FIELDS, "country",
-                   "authority_code", "adapted_from", "adoptions", "links", "featured", "suggested_tags",
-                   "suggested_areas")
-
-
-def story_detail_body(story) -> dict:
-    """Every field of a story, in the domain's field names."""
-    actor = api_actor()
-    body = story_summary(story)
-    fields = snapshot(story)
-    body.update({key: fields[key] for key in SNAPSHOT_FIELDS})
-    if not policy.can_see_contact(actor, story):
-        # Readers do not learn a contact who did not agree, or whom a curator hid.
-        body.update({key: "" for key in CONTACT_FIELDS[:5]}, contact_agreed=False, contact_hidden=False)
-    found = reference.authority(story.authority_code)
-    body["region"], body["nation"] = (found.region, found.nation) if found else ("", "")
-    body.update({
-        "attachments": [
-            {"filename": item.filename, "content_type": item.content_type, "size": item.size,
-             "url": url_for("public.attachment", attachment_id=item.id, filename=item.filename, _external=True)}
-            for item in story.attachments
-        ],
-        "action_areas": [
-            {"slug": link.action_area.slug, "name": link.action_area.name, "reason": link.reason or ""}
-            for link in sorted(story.area_links, key=lambda link: link.action_area.position)
-        ],
-        "related": [s.slug for s in policy.visible_related(actor, story)],
-        "source": story.source or "",
-        "source_id": story.source_id or "",
-        "review_note": (story.review_note or "") if policy.can_view_revisions(actor, story) else "",
-        "created_at": iso(story.created_at),
-        "updated_at": iso(story.updated_at),
-    })
-    return body
-
-
-def page_body(page, represent) -> dict:
-    return {"total": page.total, "page": page.page, "per_page": page.per_page, "pages": page.pages,
-            "results": [represent(item) for item in page.items]}
-
-
-def area_body(area, count: int | None = None) -> dict:
-    body = {"slug": area.slug, "position": area.position, "name": area.name, "wording": area.wording,
-            "page_url": url_for("public.area", slug=area.slug, _external=True)}
-    if count is not None:
-        body["story_count"] = count
-    return body
-
-
-def tag_body(tag, count: int | None = None) -> dict:
-    body = {"name": tag.name, "slug": tag.slug, "description": tag.description or "",
-            "aliases": [alias.name for alias in tag.aliases],
-            "page_url": url_for("public.tag", slug=tag.slug, _external=True)}
-    if count is not None:
-        body["story_count"] = count
-    return body
-
-
-def organisation_body(organisation, count: int | None = None) -> dict:
-    body = {"name": organisation.name, "slug": organisation.slug,
-            "description": organisation.description or "", "url": organisation.url or "",
-            "page_url": url_for("public.organisation", slug=organisation.slug, _external=True)}
-    if count is not None:
-        body["story_count"] = count
-    return body
-
-
-def story_response(story, status: int = 200):
-    response = jsonify(story_detail_body(story))
-    response.status_code = status
-    if status == 201:
-        response.headers["Location"] = url_for("api.story_detail", slug=story.slug, _external=True)
-    return response
 
 
 # The description of the API ------------------------------------------------------------
@@ -382,6 +166,31 @@ def story_update(slug: str):
     story = stories.get_story(actor, slug)
     data = json_body("StoryInput")
     return story_response(stories.update_story(actor, story, data, reason="Edited through the API"))
+
+
+@bp.post("/stories/<slug>/attachments")
+def story_attach(slug: str):
+    """Attach documents, sent as multipart/form-data in ``file`` (one or more):
+    PDF or plain text, checked by content and size as on the story form; one
+    revision for them all.
+
+    :raise 401: without a token. :raise 403: if the caller may not edit it.
+    :raise 404: if there is no such story the caller may see.
+    :raise 415: if the body is not multipart/form-data.
+    :raise 422: if no file was sent, or a file is empty, too large or of another type.
+    """
+    actor = require_token()
+    story = stories.get_story(actor, slug)
+    if request.mimetype != "multipart/form-data":
+        raise UnsupportedMediaType("Send the documents as multipart/form-data, each in a field named file.")
+    files = uploaded_files("file")
+    if not files:
+        raise Invalid("Send at least one document in a field named file.", {"file": "Choose a file to attach."})
+    policy.require(policy.can_edit_story(actor, story), "You cannot change this story's documents.")
+    uploads, problems = store_files(files, "file")
+    if problems:
+        raise Invalid("There is a problem with the documents sent.", {"file": " ".join(problems)})
+    return story_response(saving.save_story(actor, story, {}, uploads=uploads), 201)
 
 
 def _transition(slug: str, change, schema_name: str | None = None, field: str | None = None):
