@@ -69,6 +69,7 @@ MATRIX = {
     ("GET", "/api/v1/stories/<slug>"): (404, 404, 404, 404, 404),
     ("GET", "/api/v1/stories/<slug>/suggestions"): (401, 401, 401, 401, 401),
     ("PATCH", "/api/v1/stories/<slug>"): (401, 401, 401, 401, 401),
+    ("POST", "/api/v1/stories/<slug>/attachments"): (401, 401, 401, 401, 401),
     ("POST", "/api/v1/stories/<slug>/publish"): (401, 401, 401, 401, 401),
     ("POST", "/api/v1/stories/<slug>/reject"): (401, 401, 401, 401, 401),
     ("POST", "/api/v1/stories/<slug>/request-changes"): (401, 401, 401, 401, 401),

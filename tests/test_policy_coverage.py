@@ -25,6 +25,7 @@ RECORDERS = {
     "audit.record_event",
     "revisions.record_revision",
     "revisions.record_revisions",
+    "stories.record_save",          # the revision, index change and suggestions that end a save
     "attachments.upload_token",     # signs a token for the uploader; no data changes
     "attachments.upload_from_token",
 }
