@@ -39,11 +39,6 @@ def head_revisions() -> tuple[str, ...]:
     return tuple(ScriptDirectory.from_config(alembic_config()).get_heads())
 
 
-def current_revision() -> str | None:
-    with db.engine.connect() as connection:
-        return MigrationContext.configure(connection).get_current_revision()
-
-
 def commit(app, *, sync: bool = True, index_wait: float | None = None) -> None:
     """End the unit of work: commit, then bring the search index up to date.
 

@@ -2,6 +2,7 @@ from datetime import date, datetime
 
 from sqlalchemy import JSON, Boolean, Column, Date, DateTime, ForeignKey, Integer, String, Table, Text
 from sqlalchemy.ext.associationproxy import AssociationProxy, association_proxy
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.ext.orderinglist import ordering_list
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -20,11 +21,13 @@ KINDS = {
     "reading_list": "Reading list",
     "link": "Link",
 }
+# The status whose stories readers see.
+PUBLISHED = "published"
 STATUSES = {
     "draft": "Draft",
     "submitted": "Submitted",
     "changes_requested": "Changes requested",
-    "published": "Published",
+    PUBLISHED: "Published",
     "rejected": "Rejected",
     "withdrawn": "Withdrawn",
 }
@@ -335,9 +338,10 @@ class Story(Timestamps, db.Model):
         """Whether readers see the contact: confirmed as agreed, not hidden by a curator."""
         return self.has_contact and self.contact_agreed and not self.contact_hidden
 
-    @property
+    @hybrid_property
     def is_published(self) -> bool:
-        return self.status == "published"
+        """Whether readers see it; in a query, ``where(Story.is_published)``."""
+        return self.status == PUBLISHED
 
     def __repr__(self) -> str:
         return f"<Story {self.slug} {self.status}>"

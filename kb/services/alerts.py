@@ -150,7 +150,7 @@ def new_stories(saved: SavedSearch) -> list[Story]:
     saved and not yet sent to its owner, newest first."""
     delivered = select(AlertDelivery.story_id).where(AlertDelivery.saved_search_id == saved.id)
     candidates = {s.id: s for s in db.session.scalars(
-        select(Story).where(Story.status == "published", Story.first_published_at >= saved.since,
+        select(Story).where(Story.is_published, Story.first_published_at >= saved.since,
                             Story.id.not_in(delivered)))}
     if not candidates:
         return []

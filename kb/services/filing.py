@@ -75,7 +75,7 @@ def unfiled_count(viewer) -> int:
     """
     policy.require(policy.can_view_suggestions(viewer), "Only curators can see the stories not yet filed.")
     return db.session.scalar(select(func.count()).select_from(Story).where(
-        Story.status == "published", _unfiled())) or 0
+        Story.is_published, _unfiled())) or 0
 
 
 @dataclass
@@ -95,14 +95,14 @@ def filing_queue(viewer, page: int = 1, per_page: int = 50) -> FilingQueue:
     total = unfiled_count(viewer)
     best = (select(func.max(AreaSuggestion.confidence)).where(AreaSuggestion.story_id == Story.id)
             .correlate(Story).scalar_subquery())
-    query = (select(Story).where(Story.status == "published", _unfiled())
+    query = (select(Story).where(Story.is_published, _unfiled())
              .order_by(func.coalesce(best, 0).desc(), Story.id))
     result = paginate(query, page, per_page)
     ready = {area.slug: 0 for area in taxonomy.all_action_areas()}
     counted = (select(ActionArea.slug, func.count()).select_from(AreaSuggestion)
                .join(ActionArea, ActionArea.id == AreaSuggestion.action_area_id)
                .join(Story, Story.id == AreaSuggestion.story_id)
-               .where(Story.status == "published", _unfiled(), AreaSuggestion.confidence >= BULK_CONFIDENCE)
+               .where(Story.is_published, _unfiled(), AreaSuggestion.confidence >= BULK_CONFIDENCE)
                .group_by(ActionArea.slug))
     ready.update(dict(db.session.execute(counted).all()))
     offers = {story.id: area_offers(viewer, story) for story in result.items}
@@ -238,6 +238,6 @@ def suggested_for_area(viewer, area: ActionArea, limit: int = 10) -> list[Candid
     query = (select(Story.id, Story.title, Story.slug, AreaSuggestion.confidence, AreaSuggestion.reason)
              .join(AreaSuggestion, AreaSuggestion.story_id == Story.id)
              .where(AreaSuggestion.action_area_id == area.id, AreaSuggestion.confidence >= BULK_CONFIDENCE,
-                    Story.status == "published", Story.id.not_in(filed), Story.id.not_in(declined))
+                    Story.is_published, Story.id.not_in(filed), Story.id.not_in(declined))
              .order_by(AreaSuggestion.confidence.desc(), Story.id).limit(limit))
     return [Candidate(*row) for row in db.session.execute(query)]

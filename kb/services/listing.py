@@ -38,7 +38,7 @@ def with_cards(stories: list[Story]) -> list[Story]:
 
 
 def published():
-    return select(Story).where(Story.status == "published")
+    return select(Story).where(Story.is_published)
 
 
 def newest_first(query):
@@ -71,7 +71,7 @@ def published_counts_by_area() -> dict[int, int]:
     rows = db.session.execute(
         select(StoryActionArea.action_area_id, func.count())
         .join(Story, Story.id == StoryActionArea.story_id)
-        .where(Story.status == "published")
+        .where(Story.is_published)
         .group_by(StoryActionArea.action_area_id)
     )
     return dict(rows.all())
@@ -171,7 +171,7 @@ def directory(kind: str, text: str = "", letter: str = "", page: int = 1, per_pa
     count = func.count(func.distinct(Story.id))
     query = (select(model, count).select_from(model).join(entity_id.table, entity_id == model.id)
              .join(Story, Story.id == story_id)
-             .where(Story.status == "published").group_by(model.id))
+             .where(Story.is_published).group_by(model.id))
     if model is Tag:
         query = query.where(Tag.merged_into_id.is_(None))
     initial = func.upper(func.substr(model.name, 1, 1))

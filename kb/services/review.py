@@ -13,7 +13,7 @@ from kb import policy
 from kb.errors import Invalid, NotFound
 from kb.extensions import db
 from kb.models import KINDS, STATUSES, AuditEvent, Revision, Story, StoryActionArea, Tag, User
-from kb.models.story import StoryOrganisation, StoryPerson
+from kb.models.story import PUBLISHED, StoryOrganisation, StoryPerson
 from kb.services import revisions, saving, taxonomy
 from kb.services.audit import record_event
 from kb.services.changes import record_index_change
@@ -186,7 +186,7 @@ def search_result_ids(viewer, q: str, filters: dict, statuses=()) -> list[int]:
     from kb import search
 
     policy.require(policy.can_bulk_curate(viewer), "Only curators can change stories in bulk.")
-    statuses = tuple(s for s in statuses if s in STATUSES) or ("published",)
+    statuses = tuple(s for s in statuses if s in STATUSES) or (PUBLISHED,)
     return search.all_story_ids(current_app, q, filters, statuses=statuses)
 
 

@@ -86,7 +86,7 @@ def taken_up_by(organisation: Organisation) -> list[Adoption]:
     """Adoptions recorded for ``organisation``: ideas it took up (from published stories), by year."""
     query = (
         select(Adoption).join(Story, Story.id == Adoption.story_id)
-        .where(Adoption.organisation_id == organisation.id, Story.status == "published")
+        .where(Adoption.organisation_id == organisation.id, Story.is_published)
         .order_by(Adoption.year.is_(None), Adoption.year, Adoption.id)
     )
     return list(db.session.scalars(query))
@@ -97,7 +97,7 @@ def taken_from(organisation: Organisation) -> list[Adoption]:
     stories = select(StoryOrganisation.story_id).where(StoryOrganisation.organisation_id == organisation.id)
     query = (
         select(Adoption).join(Story, Story.id == Adoption.story_id)
-        .where(Adoption.story_id.in_(stories), Story.status == "published")
+        .where(Adoption.story_id.in_(stories), Story.is_published)
         .order_by(Adoption.year.is_(None), Adoption.year, Adoption.id)
     )
     return list(db.session.scalars(query))
@@ -107,7 +107,7 @@ def adapted_stories(organisation: Organisation, *, taken: bool) -> list[Story]:
     """Published stories adapted from another story: of ``organisation`` (``taken``: ideas it
     took up), or adapted from its stories (ideas others took from it)."""
     own = select(StoryOrganisation.story_id).where(StoryOrganisation.organisation_id == organisation.id)
-    query = select(Story).where(Story.status == "published", Story.adapted_from_id.is_not(None))
+    query = select(Story).where(Story.is_published, Story.adapted_from_id.is_not(None))
     query = query.where(Story.id.in_(own)) if taken else query.where(Story.adapted_from_id.in_(own))
     return list(db.session.scalars(query.order_by(Story.published_on.is_(None), Story.published_on, Story.id)))
 
@@ -117,14 +117,14 @@ def most_taken_up(limit: int = 50) -> list[tuple[Story, int]]:
     stories adapted from it), most first, then newest."""
     adoptions = select(Adoption.story_id.label("story_id"))
     adapted = select(Story.adapted_from_id.label("story_id")).where(
-        Story.adapted_from_id.is_not(None), Story.status == "published")
+        Story.adapted_from_id.is_not(None), Story.is_published)
     takers = union_all(adoptions, adapted).subquery()
     counts = (
         select(takers.c.story_id, func.count().label("n")).group_by(takers.c.story_id).subquery()
     )
     query = (
         select(Story, counts.c.n).join(counts, counts.c.story_id == Story.id)
-        .where(Story.status == "published")
+        .where(Story.is_published)
         .order_by(counts.c.n.desc(), Story.published_on.desc().nulls_last(), Story.id.desc())
         .limit(limit)
     )

@@ -9,6 +9,7 @@ from kb.errors import Invalid, NotFound
 from kb.extensions import db
 from kb.models import SECTIONS, Adoption, Link, Organisation, Person, Story, StoryActionArea
 from kb.models.base import utcnow
+from kb.models.story import PUBLISHED
 from kb.services import notifications, taxonomy
 from kb.services.audit import record_event
 from kb.services.changes import record_index_change
@@ -89,7 +90,7 @@ def apply_fields(actor, story: Story, fields: dict, *, imported: bool = False, n
     if not (story.country or story.authority_code) and story.place:
         # The free text says where, as far as a known country or authority name goes.
         story.country, story.authority_code = reference.place_from_text(story.place)
-    if "title" in fields and not imported and story.status != "published" \
+    if "title" in fields and not imported and not story.is_published \
             and story.slug != taxonomy.make_slug(fields["title"]):
         # A published story's address is stable; a draft's follows its title.
         story.slug = taxonomy.unique_slug(Story, fields["title"], exclude_id=story.id)
@@ -224,8 +225,8 @@ def publish_story(actor, story: Story, note: str = "") -> Story:
     check_complete(story)
     if story.first_published_at is None:
         story.first_published_at = utcnow()
-    _change_status(actor, story, "published", "publish", clean_text(note))
-    notifications.story_decided(actor, story, "published", story.review_note)
+    _change_status(actor, story, PUBLISHED, "publish", clean_text(note))
+    notifications.story_decided(actor, story, PUBLISHED, story.review_note)
     return story
 
 

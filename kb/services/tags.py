@@ -58,7 +58,7 @@ def list_tags(viewer, text: str = "", *, include_merged: bool = False) -> list[T
     query = (
         select(Tag, total, published)
         .outerjoin(story_tags, story_tags.c.tag_id == Tag.id)
-        .outerjoin(Story, (Story.id == story_tags.c.story_id) & (Story.status == "published"))
+        .outerjoin(Story, (Story.id == story_tags.c.story_id) & (Story.is_published))
         .group_by(Tag.id)
         .order_by(func.lower(Tag.name), Tag.id)
     )

@@ -159,7 +159,7 @@ def attachment(attachment_id: int, filename: str):
     :raise 404: if there is no such attachment or the reader may not see its story.
     """
     item = attachments.get_attachment(actor(), attachment_id)
-    public = item.story.status == "published"
+    public = item.story.is_published
     response = send_file(
         attachments.stored_path(item.sha256),
         mimetype=item.content_type,
