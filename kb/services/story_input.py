@@ -20,6 +20,12 @@ CONTACT_FIELDS = ("contact_name", "contact_role", "contact_organisation")
 TEXT_FIELDS = {name: LIMITS[name] for name in (
     "title", "summary", "body", "place", "sector", *SECTIONS, "evidence_level_reason", *CONTACT_FIELDS)}
 LIST_FIELDS = ("organisations", "people", "tags", "suggested_tags", "suggested_areas", "related", "methods")
+# Fields that take one of a few values: (field, the values, the message for another).
+CHOICE_FIELDS = (
+    ("kind", KINDS, "“{value}” is not a kind of story kb knows: use one of {known}."),
+    ("stage", STAGES, "Choose a stage from the list."),
+    ("government_level", GOVERNMENT_LEVELS, "“{value}” is not a level of government kb knows: use one of {known}."),
+)
 # Where a story came from: set by imports and curators only, so that nobody can
 # claim a record's source id and have the real record skipped on import.
 SOURCE_FIELDS = ("source", "source_id")
@@ -143,20 +149,11 @@ def clean_story_input(data: dict, *, complete: bool) -> dict:
                 errors[field] = f"{field.replace('_', ' ').capitalize()} must be {limit:,} characters or fewer."
     if "title" in data and not out.get("title"):
         errors["title"] = "Enter a title."
-    if "kind" in data:
-        out["kind"] = clean_text(data["kind"])
-        if out["kind"] and out["kind"] not in KINDS:
-            errors["kind"] = (f"“{out['kind'][:60]}” is not a kind of story kb knows: "
-                              f"use one of {', '.join(KINDS)}.")
-    if "stage" in data:
-        out["stage"] = clean_text(data["stage"])
-        if out["stage"] and out["stage"] not in STAGES:
-            errors["stage"] = "Choose a stage from the list."
-    if "government_level" in data:
-        out["government_level"] = clean_text(data["government_level"])
-        if out["government_level"] and out["government_level"] not in GOVERNMENT_LEVELS:
-            errors["government_level"] = (f"“{out['government_level'][:60]}” is not a level of government kb knows: "
-                                          f"use one of {', '.join(GOVERNMENT_LEVELS)}.")
+    for field, known, message in CHOICE_FIELDS:
+        if field in data:
+            out[field] = clean_text(data[field])
+            if out[field] and out[field] not in known:
+                errors[field] = message.format(value=out[field][:60], known=", ".join(known))
     if "published_on" in data:
         try:
             out["published_on"] = parse_date(data["published_on"])
