@@ -21,6 +21,7 @@ import hashlib
 import heapq
 import json
 import math
+import os
 import random
 import re
 import shutil
@@ -287,12 +288,16 @@ class Fts:
 OUT = Path(__file__).resolve().parent / "out"
 
 
-def timed(fn, items):
+def timed(fn, items, cpu: list | None = None):
+    """Wall milliseconds of ``fn`` per item; with ``cpu``, its CPU milliseconds
+    (this process's, which does all the work of both systems) appended there."""
     times = []
     for item in items:
-        started = time.perf_counter()
+        started, started_cpu = time.perf_counter(), time.process_time()
         fn(item)
         times.append((time.perf_counter() - started) * 1000)
+        if cpu is not None:
+            cpu.append((time.process_time() - started_cpu) * 1000)
     return times
 
 
@@ -354,8 +359,11 @@ def run(size: int, n_queries: int, keep: bool, reuse: bool) -> list[tuple]:
             for q in queries[:10]:  # warm both: the first search reads each segment's columns
                 kb_page(app, q)
                 fts.page(q)
-            kb_times = timed(lambda q: kb_page(app, q), queries)
-            fts_times = timed(fts.page, queries)
+            load = os.getloadavg()[0]
+            kb_cpu, fts_cpu = [], []
+            kb_times = timed(lambda q: kb_page(app, q), queries, kb_cpu)
+            fts_times = timed(fts.page, queries, fts_cpu)
+            load = max(load, os.getloadavg()[0])
             kb_edits = [kb_edit(app, n) * 1000 for n in range(1, 11)]
             fts_edits = [fts.edit(n) * 1000 for n in range(1, 11)]
         fts.close()
@@ -366,6 +374,10 @@ def run(size: int, n_queries: int, keep: bool, reuse: bool) -> list[tuple]:
             ("search page p95 (ms)", f"{percentile(kb_times, 95):.1f}", f"{percentile(fts_times, 95):.1f}"),
             ("search page max (ms)", f"{max(kb_times):.1f}", f"{max(fts_times):.1f}"),
             ("p95 kb / FTS5", f"{percentile(kb_times, 95) / percentile(fts_times, 95):.2f}x", ""),
+            ("search page CPU p50 (ms)", f"{statistics.median(kb_cpu):.1f}", f"{statistics.median(fts_cpu):.1f}"),
+            ("search page CPU p95 (ms)", f"{percentile(kb_cpu, 95):.1f}", f"{percentile(fts_cpu, 95):.1f}"),
+            ("CPU p95 kb / FTS5", f"{percentile(kb_cpu, 95) / percentile(fts_cpu, 95):.2f}x", ""),
+            ("load average (1 min, max)", f"{load:.2f}", ""),
             ("edit to searchable p50 (ms)", f"{statistics.median(kb_edits):.1f}", f"{statistics.median(fts_edits):.1f}"),
             ("edit to searchable max (ms)", f"{max(kb_edits):.1f}", f"{max(fts_edits):.1f}"),
         ]
