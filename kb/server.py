@@ -10,15 +10,18 @@ If gunicorn itself refuses a request (headers too large), the worker answers
 with a kb page instead of gunicorn's bare one.
 
 Nothing that holds open files may cross the fork: the master syncs the index
-(``search.start``) and lets go of its searchers, caches and database
-connections before gunicorn forks, and every worker drops whatever it
-inherited again after the fork (``post_fork``), so no two processes share a
-file offset or a connection.
+and reads what the first searches need as plain data (``search.start``:
+meta columns, the commonest words' postings), compiles the page templates,
+then closes its searchers and lets go of its database connections before
+gunicorn forks; every worker closes any searcher and connection it inherited
+again after the fork (``post_fork``), so no two processes share a file offset
+or a connection, and the first searches after a restart find what they need.
 """
 from __future__ import annotations
 
 import contextvars
 import multiprocessing
+import sys
 
 from gunicorn import util
 from gunicorn.app.base import BaseApplication
@@ -110,17 +113,28 @@ def _train_suggestions(app) -> None:
         logging.getLogger(__name__).exception("Could not train the suggestion model before serving")
 
 
+def _compile_templates(app) -> None:
+    """Compile every page template once, before the fork, so that no worker
+    compiles them inside its first requests (compiled templates are code, no file)."""
+    for name in app.jinja_env.list_templates(extensions=("html",)):
+        app.jinja_env.get_template(name)
+
+
 def serve(app, host: str, port: int, workers: int | None = None) -> None:
     """Sync the index, then serve ``app`` with gunicorn (port 0: any free port,
     logged as "Listening at")."""
     from kb import search
 
-    search.start(app)
+    warmed = search.start(app)
+    if warmed:
+        print("kb serve: search read {documents} documents and {words} words' postings before serving, "
+              "in {seconds} s".format(**warmed), file=sys.stderr, flush=True)
+    _compile_templates(app)
     _train_suggestions(app)
     release_connections(app)
 
     def post_fork(server, worker) -> None:
-        search.forget_process_state()
+        search.after_fork()
         release_connections(app)
 
     server = _Server(

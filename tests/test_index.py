@@ -19,6 +19,7 @@ from kb.extensions import db
 from kb.models import IndexChange
 from kb.policy import SYSTEM
 from kb.search.index import IndexHome, writer
+from kb.search.schema import META_ID
 from kb.services import stories
 from kb.services.changes import record_index_change
 
@@ -87,6 +88,43 @@ def test_rebuild_swaps_in_a_new_generation_and_search_keeps_working(app, cli, ma
     assert IndexHome(app.config["INDEX_DIR"]).current_name() != before
     assert found("warm") == 1
     assert cli("index", "verify").exit_code == 0
+
+
+def test_an_index_whose_terms_were_made_another_way_is_rebuilt_before_the_next_search(app, make_story):
+    make_story(title="Crystalline lens", summary="The crystalline lens of vertebrates.")
+    index_home = IndexHome(app.config["INDEX_DIR"])
+    before = index_home.current_name()
+    ix = index_home.open()
+    with writer(ix, 5) as w:  # as an index built by an earlier kb (another stemmer) records itself
+        w.update_document(id=META_ID, watermark=db.session.scalar(select(func.max(IndexChange.id))), analysis="porter")
+    ix.close()
+    assert found("crystallin") == 1  # "crystalline" and "crystallin" are one word now
+    assert index_home.current_name() != before
+    assert search.verify(app).clean
+
+
+def test_saves_merge_small_segments_and_never_rewrite_a_large_one(app, make_story):
+    from kb.search.index import MERGE_TIER
+
+    made = [make_story(title=f"Heron count {n}") for n in range(12)]
+    search.rebuild(app)  # one segment of 12 stories
+    index_home = IndexHome(app.config["INDEX_DIR"])
+
+    def segments():
+        ix = index_home.open()
+        try:
+            return {segment.segment_id(): segment.doc_count_all() for segment in ix._segments()}
+        finally:
+            ix.close()
+
+    large = [key for key, count in segments().items() if count >= 12]
+    for n in range(MERGE_TIER * 2):
+        stories.update_story(SYSTEM, made[n % 12], {"summary": f"Counted again, time {n}."})
+        database.commit(app)
+    after = segments()
+    assert large and all(key in after for key in large)  # a save never rewrote the large segment
+    assert len(after) <= MERGE_TIER + 2  # small ones were merged as they came
+    assert found("heron") == 12 and search.verify(app).clean
 
 
 def test_a_rebuild_killed_half_way_leaves_the_old_index_serving(app, make_story):

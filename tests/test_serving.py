@@ -3,6 +3,7 @@ answers under concurrent load equal a single client's."""
 from __future__ import annotations
 
 import json
+import re
 import sys
 import urllib.parse
 import urllib.request
@@ -56,6 +57,9 @@ def test_twenty_clients_right_after_a_start_get_what_one_client_gets(corpus_inst
         with ThreadPoolExecutor(20) as pool:
             answers = list(pool.map(lambda q: (q, api_search(server.url, q)), asked))
         log = server.output()
+        # Read before the fork, inherited by every worker (plain data, no open file).
+        warmed = re.findall(r"kb serve: search read (\d+) documents and (\d+) words", log)
+        assert warmed and int(warmed[-1][0]) >= 2276 and int(warmed[-1][1]) > 0
     wrong = [(q, status) for q, (status, body) in answers if (status, body) != expected[q]]
     assert not wrong, f"{len(wrong)} of {len(answers)} answers differ, e.g. {wrong[:5]}\n{log[-3000:]}"
 

@@ -33,8 +33,9 @@ name an alias or a merged tag.
 Keeping the index in step (``sync.py``): ``sync(app)``, ``sync_quietly(app)``
 (called by ``kb.database.commit`` after every commit that recorded index
 changes), ``rebuild(app)``, ``verify(app)``. Building the app opens nothing: ``kb serve``
-calls ``start(app)`` (sync, then let go of open files) before forking its
-workers, and each worker calls ``forget_process_state()`` after the fork.
+calls ``start(app)`` (sync, read what the first searches need as plain data,
+close every searcher) before forking its workers, and each worker calls
+``after_fork()``.
 """
 from __future__ import annotations
 
@@ -269,27 +270,75 @@ def _ordered(s, view, parsed, matched: set, sort: str, start: int, per_page: int
     return [Hit(view.story_id(d), score) for d, score in ranked]
 
 
-def start(app) -> None:
+def start(app, warm_seconds: float = 20.0) -> dict:
     """Bring the index up to date before serving (``kb serve``), creating it by a
-    rebuild if there is none, then let go of everything that holds open files.
+    rebuild if there is none, read what the first searches need (``warm``), then
+    close every searcher.
 
     What a process opens before gunicorn forks is shared by every worker, file
-    offsets included, so concurrent reads in different workers would interleave.
+    offsets included, so concurrent reads in different workers would
+    interleave: searchers are closed, and only plain data (meta columns,
+    decoded postings) is kept for the workers to inherit.
+
+    Returns what ``warm`` read.
 
     :raise IndexBusy: if another process held the write lock too long.
     """
+    warmed = {}
     with app.app_context():
         try:
             if log_exists():
                 sync(app)
+                warmed = warm(app, warm_seconds)
         finally:
             db.session.remove()
-    forget_process_state()
+    close_searchers()
+    return warmed
+
+
+# Words whose decoded postings are read at start (the commonest, which cost most to decode).
+WARM_WORDS = 400
+
+
+def warm(app, seconds: float) -> dict:
+    """Read, for at most about ``seconds`` of wall time, what the first searches
+    would otherwise read from the index files: each segment's meta column, the
+    view of published stories, and the postings of the ``WARM_WORDS``
+    commonest words. Returns how many documents and words, and the seconds taken."""
+    import time
+
+    started = time.monotonic()
+    done = {"documents": 0, "words": 0, "seconds": 0.0}
+    with searcher(home(app)) as s:
+        if s is None:
+            return done
+        view = facets.view(str(home(app).current_path()), s)
+        view.counts(view.allowed(("published",), {}))  # the facets' incidence too
+        done["documents"] = len(view.live)
+        reader = s.reader()
+        try:
+            common = [text for _, text in reader.most_frequent_terms("content", WARM_WORDS)]
+        except Exception:  # a field no story has yet
+            common = []
+        for word in common:
+            if time.monotonic() - started > seconds:
+                break
+            facets.term_docs(reader, "content", word.decode() if isinstance(word, bytes) else word)
+            done["words"] += 1
+    done["seconds"] = round(time.monotonic() - started, 2)
+    return done
+
+
+def after_fork() -> None:
+    """In a new worker: close any searcher inherited from the parent. The plain
+    data read at start (meta columns, decoded postings) stays: segments never
+    change once written, and it holds no open file."""
+    close_searchers()
 
 
 def forget_process_state() -> None:
     """Close this process's searchers and drop every cache read from index files
-    (in each new worker process, and before forking)."""
+    (tests, and tools that rewrite the index under a process)."""
     close_searchers()
     postings.clear()
     facets.clear()
@@ -299,5 +348,5 @@ def forget_process_state() -> None:
 __all__ = [
     "SearchResults", "Hit", "FacetValue", "Drift", "IndexBusy", "search_stories", "all_story_ids", "similar_stories",
     "load_hits", "clean_query", "MAX_QUERY_CHARS", "sync", "sync_quietly", "rebuild", "verify", "start",
-    "forget_process_state", "FILTERS", "SORTS", "UNFILED", "FACET_LIMIT", "Similar",
+    "forget_process_state", "after_fork", "warm", "FILTERS", "SORTS", "UNFILED", "FACET_LIMIT", "Similar",
 ]

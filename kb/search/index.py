@@ -119,12 +119,41 @@ class IndexHome:
             lock.release()
 
 
+# Segments are merged by size tier (decimal magnitude of their document count):
+# once a tier holds MERGE_TIER segments they become one, unless that would
+# write more than MAX_MERGED_DOCS documents. Whoosh's own policy (MERGE_SMALL)
+# merges every segment, the largest included, once there are about twenty:
+# at 50,000 stories one save then rewrote the whole index (253 s). Segments
+# too big to merge here are merged by the next ``kb index rebuild``.
+MERGE_TIER = 8
+MAX_MERGED_DOCS = 2_000
+
+
+def merge_tiers(w, segments) -> list:
+    """A Whoosh merge policy: merge each full tier of small segments, keep the rest."""
+    from whoosh.reading import SegmentReader
+
+    tiers: dict[int, list] = {}
+    for segment in segments:
+        tiers.setdefault(len(str(max(1, segment.doc_count_all()))), []).append(segment)
+    unchanged = []
+    for group in tiers.values():
+        if len(group) >= MERGE_TIER and sum(s.doc_count_all() for s in group) <= MAX_MERGED_DOCS:
+            for segment in group:
+                reader = SegmentReader(w.storage, w.schema, segment)
+                w.add_reader(reader)
+                reader.close()
+        else:
+            unchanged.extend(group)
+    return unchanged
+
+
 @contextmanager
 def writer(ix, timeout: float):
     """The index's one writer, waiting up to ``timeout`` seconds for the lock.
 
-    Commits on success (uncompound segments, small segments merged), cancels
-    on error.
+    Commits on success (uncompound segments, small segments merged by
+    ``merge_tiers``), cancels on error.
 
     :raise IndexBusy: if the lock stayed taken for ``timeout`` seconds.
     """
@@ -137,13 +166,19 @@ def writer(ix, timeout: float):
     except BaseException:
         w.cancel()
         raise
-    w.commit()
+    w.commit(mergetype=merge_tiers)
 
 
 def read_watermark(searcher) -> int:
     """The id of the last change applied to the index this searcher reads."""
     fields = searcher.document(id=META_ID)
     return int(fields.get("watermark", 0)) if fields else 0
+
+
+def read_analysis(searcher) -> str | None:
+    """How the index this searcher reads made its terms (``schema.ANALYSIS`` when it was built)."""
+    fields = searcher.document(id=META_ID)
+    return fields.get("analysis") if fields else None
 
 
 # Idle searchers by index folder, shared by the threads of this process: a

@@ -133,9 +133,62 @@ def frequencies_in(reader, field: str, text: str, docs: set) -> dict[int, float]
     return out
 
 
+_lengths: dict[tuple, list[int]] = {}
+_MAX_LENGTHS = 256
+
+
+def field_lengths(reader, field: str, docs) -> dict[int, int]:
+    """Global docnum -> length of ``field`` (in words) for each of ``docs``.
+
+    Each segment's lengths are read whole once per process (one column), not
+    looked up document by document through Whoosh's readers."""
+    out: dict[int, int] = {}
+    docs = sorted(docs)
+    for segreader, offset in leaves(reader):
+        end = offset + segreader.doc_count_all()
+        lo, hi = bisect_left(docs, offset), bisect_left(docs, end)
+        if lo == hi:
+            continue
+        lengths = _segment_lengths(segreader, field)
+        out.update((doc, lengths[doc - offset]) for doc in docs[lo:hi])
+    return out
+
+
+def _segment_lengths(segreader, field: str) -> list[int]:
+    def read() -> list[int]:
+        from whoosh.codec.whoosh3 import LENGTHS_COLUMN, _lenfield
+        from whoosh.util.numeric import byte_to_length
+
+        column = segreader._perdoc._cached_reader(_lenfield(field), LENGTHS_COLUMN)
+        return [byte_to_length(b) if b else 0 for b in column] if column is not None else [0] * count
+
+    count = segreader.doc_count_all()
+    return per_segment(_lengths, (segreader.segment().segment_id(), field), count, read, _MAX_LENGTHS,
+                       f"{field} lengths")
+
+
+def per_segment(cache: dict, key, count: int, read, limit: int, what: str) -> list:
+    """``cache[key]``, or else ``read()``: one value per document of a segment,
+    kept (at most ``limit`` segments' worth) only if it holds ``count`` values.
+
+    :raise PostingsReadError: for a short read, which is never kept (the next search reads again).
+    """
+    found = cache.get(key)
+    if found is None:
+        found = read()
+        if len(found) != count:
+            raise PostingsReadError(f"read {len(found)} {what} of {count} documents")
+        with _lock:
+            if len(cache) >= limit:
+                cache.clear()
+            cache[key] = found
+    return found
+
+
 def clear() -> None:
-    """Forget every decoded posting list (a new worker process, tests)."""
+    """Forget every decoded posting list and field length (a new worker process, tests)."""
     global _size
     with _lock:
         _cache.clear()
+        _lengths.clear()
         _size = 0

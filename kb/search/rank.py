@@ -7,8 +7,8 @@ first pass keeps a few hundred candidates (the stories holding the rarer
 words, then those with the most occurrences of the commoner ones), and only
 those get the exact score: the sum over words of query count x idf x
 BM25F (each field's frequency weighted and normalised by that field's
-length, summed, then saturated once with K1; BM25's idf from the story
-text), plus bonuses for holding every word and for the phrase.
+length, summed, then saturated once with K1; Robertson and Spärck Jones's
+idf from the story text), plus bonuses for holding every word and for the phrase.
 """
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ import heapq
 from math import log
 
 from kb.search.budget import UNLIMITED, Budget
-from kb.search.postings import frequencies_in, leaves
+from kb.search.postings import field_lengths, frequencies_in, leaves
 
 K1 = 1.2
 B = 0.75
@@ -26,6 +26,7 @@ FIELDS = {"content": 1.0, "title": 1.0, "tags": 0.5}
 ALL_WORDS_BONUS = 0.3
 PHRASE_BONUS = 0.5
 MIN_CANDIDATES = 300
+IDF_FLOOR = 1e-6
 
 
 def rank(searcher, words: dict[str, float], docs: set, limit: int, phrase: list[str] | None = None,
@@ -45,6 +46,7 @@ def rank(searcher, words: dict[str, float], docs: set, limit: int, phrase: list[
     tfs.update({(field, word): frequencies_in(reader, field, word, chosen)
                 for field in FIELDS if field != "content" for word in words})
     avgfl = {field: searcher.avg_field_length(field) or 1 for field in FIELDS}
+    lengths = {field: field_lengths(reader, field, candidates) for field in FIELDS}
     scored = []
     for doc in candidates:
         total, held = 0.0, 0
@@ -55,7 +57,7 @@ def rank(searcher, words: dict[str, float], docs: set, limit: int, phrase: list[
             for field, field_weight in FIELDS.items():
                 tf = tfs[(field, word)].get(doc)
                 if tf:
-                    fl = reader.doc_field_length(doc, field, 1)
+                    fl = lengths[field].get(doc) or 1
                     pseudo += field_weight * tf / ((1 - B) + B * fl / avgfl[field])
             word_score = idf[word] * pseudo * (K1 + 1) / (pseudo + K1) if pseudo else 0.0
             if word_score:
@@ -71,10 +73,12 @@ def rank(searcher, words: dict[str, float], docs: set, limit: int, phrase: list[
 
 
 def _idf(searcher, field: str, word: str) -> float:
-    """BM25's idf, kept positive for words in most stories (as Lucene does)."""
+    """Robertson and Spärck Jones's idf, as BM25 defines it (and FTS5 computes it):
+    a word in half the stories or more tells nothing, so it weighs next to
+    nothing (a floor keeps its order among stories that hold only such words)."""
     n = searcher.doc_frequency(field, word)
     total = searcher.doc_count_all()
-    return log(1 + (total - n + 0.5) / (n + 0.5))
+    return max(IDF_FLOOR, log((total - n + 0.5) / (n + 0.5)))
 
 
 

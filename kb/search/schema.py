@@ -17,6 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 from whoosh import columns, fields
 from whoosh.analysis import StandardAnalyzer, StemmingAnalyzer
+from whoosh.lang.porter2 import stem as snowball_english
 from whoosh.lang.stopwords import stoplists
 
 from kb import reference
@@ -27,8 +28,13 @@ META_ID = "__meta__"
 
 # Stemmed English, stop words removed (Whoosh's fuller English list, 127
 # words, so that question words in natural-language queries do not count);
-# the stem cache makes indexing quicker.
-STEMMED = StemmingAnalyzer(stoplist=frozenset(stoplists["en"]), cachesize=100_000)
+# the stem cache makes indexing quicker. The stemmer is Snowball's English
+# (Porter2), the revision of Porter's by its author: Whoosh's Porter leaves
+# some endings ("crystalline" and "crystallin" were two words).
+STEMMED = StemmingAnalyzer(stoplist=frozenset(stoplists["en"]), stemfn=snowball_english, cachesize=100_000)
+# Names how words become index terms. An index built otherwise holds other
+# terms, so the next sync rebuilds it (its meta document records this name).
+ANALYSIS = "snowball-english"
 # Unstemmed words, for "did you mean" suggestions that read as real words.
 WORDS = StandardAnalyzer()
 
@@ -75,6 +81,7 @@ def build_schema() -> fields.Schema:
         year=fields.ID,
         meta=fields.COLUMN(columns.PickleColumn(columns.VarBytesColumn())),
         watermark=fields.STORED,
+        analysis=fields.STORED,
     )
 
 
@@ -182,4 +189,4 @@ def document(story: Story, names: dict[int, list[str]]) -> dict:
 
 
 def meta_document(watermark: int) -> dict:
-    return {"id": META_ID, "watermark": watermark}
+    return {"id": META_ID, "watermark": watermark, "analysis": ANALYSIS}

@@ -19,8 +19,8 @@ from sqlalchemy import func, inspect, select
 from kb.extensions import db
 from kb.models import IndexChange, Story
 from kb.search import facets
-from kb.search.index import IndexBusy, IndexHome, read_watermark, searcher, writer
-from kb.search.schema import META_ID, build_schema, document, load_stories, meta_document, tag_names
+from kb.search.index import IndexBusy, IndexHome, read_analysis, read_watermark, searcher, writer
+from kb.search.schema import ANALYSIS, META_ID, build_schema, document, load_stories, meta_document, tag_names
 
 log = logging.getLogger(__name__)
 BATCH = 500
@@ -69,10 +69,11 @@ def sync(app, wait: float | None = None) -> int:
 
 
 def is_outdated(index_home: IndexHome) -> bool:
-    """Whether the live index was built with fewer fields than this version of kb
-    indexes (an upgrade that adds fields needs a rebuild, done by the next sync)."""
+    """Whether the live index was built with fewer fields, or makes its terms
+    otherwise (another stemmer), than this version of kb (such an upgrade needs
+    a rebuild, done by the next sync)."""
     with searcher(index_home) as s:
-        return s is not None and not _FIELDS <= set(s.schema.names())
+        return s is not None and (not _FIELDS <= set(s.schema.names()) or read_analysis(s) != ANALYSIS)
 
 
 _FIELDS = frozenset(build_schema().names())
@@ -126,10 +127,28 @@ def sync_quietly(app, wait: float | None = None) -> int:
 
 
 def sync_if_behind(app) -> None:
-    """Sync before answering a search if the log has moved past this node's index."""
-    current = watermark(app)
-    if current is None or latest_change() > current or is_outdated(home(app)):
+    """Sync before answering a search if the log has moved past this node's index
+    (or it is outdated). The index's own state is read once per index version."""
+    index_home = home(app)
+    with searcher(index_home) as s:
+        state = None if s is None else _index_state(str(s._ix.storage.folder), s)
+    if state is None or state[1] or latest_change() > state[0]:
         sync_quietly(app, float(app.config["INDEX_REQUEST_WAIT"]))
+
+
+_states: dict[tuple, tuple[int, bool]] = {}
+
+
+def _index_state(folder: str, s) -> tuple[int, bool]:
+    """(watermark, outdated) of the index version this searcher reads."""
+    key = (folder, s.reader().generation())
+    found = _states.get(key)
+    if found is None:
+        found = (read_watermark(s), not _FIELDS <= set(s.schema.names()) or read_analysis(s) != ANALYSIS)
+        if len(_states) >= 64:
+            _states.clear()
+        _states[key] = found
+    return found
 
 
 # Rebuild -----------------------------------------------------------------------
