@@ -3,6 +3,7 @@ questions, punctuation, pasted paragraphs of any length, through the app and
 through a real `kb serve`."""
 from __future__ import annotations
 
+import html
 import re
 import urllib.parse
 
@@ -121,6 +122,24 @@ def test_a_long_query_is_read_whole_up_to_the_limit(app, client, make_story):
     assert response.status_code == 200 and "Participatory budgeting" in response.get_data(as_text=True)
 
 
+def test_a_long_query_is_written_once_in_its_page_and_its_links_carry_a_short_key(app, client, make_story):
+    for n in range(25):  # two pages of results, with tags, kinds and years to filter by
+        make_story(title=f"Participatory budgeting {n}", summary="Residents chose where the money went.",
+                   tags=[f"Budget {n % 3}"], kind="report" if n % 2 else "talk")
+    long = paragraph(search.MAX_QUERY_CHARS)
+    page = client.get("/search", query_string={"q": long}).get_data(as_text=True)
+    assert html.unescape(page).count(long) == 1  # in the search box only
+    assert len(page.encode()) < 80_000  # it was over 400 KB with the query in every link
+    facet_link = html.unescape(re.search(r'href="(/search\?[^"]*tag=budget-1[^"]*)"', page).group(1))
+    assert "qt=" in facet_link and "q=" not in facet_link.replace("qt=", "")
+    filtered = client.get(facet_link).get_data(as_text=True)
+    assert _count(filtered) == len(search.search_stories(app, long, {"tag": ["budget-1"]}, per_page=50).hits) > 0
+    assert long in html.unescape(filtered)  # the box still holds the whole query
+    next_page = html.unescape(re.search(r'href="(/search\?[^"]*page=2[^"]*)"', page).group(1))
+    assert _story_links(client.get(next_page).get_data(as_text=True)) == [
+        f"/stories/{story.slug}" for story, _ in search.load_hits(search.search_stories(app, long, page=2))]
+
+
 def test_a_query_past_the_limit_gets_a_page_saying_so_with_the_text_kept(app, client):
     response = client.get("/search", query_string={"q": paragraph(search.MAX_QUERY_CHARS + 500)})
     page = response.get_data(as_text=True)
@@ -153,6 +172,10 @@ def test_a_10000_character_query_gives_results_through_gunicorn(served):
     assert len(url) > 8190  # longer than any request line gunicorn accepts with a number
     status, page = get(url)
     assert status == 200 and _count(page) > 0
+    assert len(page.encode()) < 80_000  # links carry the query by a short key, not whole
+    link = html.unescape(re.search(r'href="(/search\?[^"]*qt=[^"]*)"', page).group(1))
+    status, linked = get(served + link)  # any worker reads the key's text from the database
+    assert status == 200 and long in html.unescape(linked)
 
 
 def test_past_the_limit_gunicorn_passes_the_request_and_kb_answers_with_its_page(served):

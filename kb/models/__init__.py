@@ -1,6 +1,6 @@
 """SQLAlchemy models. No Flask request, no search engine here."""
 from kb.models.audit import AuditEvent, IndexChange, Revision
-from kb.models.mail import FREQUENCIES, AlertDelivery, OutboxMessage, SavedSearch, SiteSetting
+from kb.models.mail import FREQUENCIES, AlertDelivery, OutboxMessage, SavedSearch, SearchText, SiteSetting
 from kb.models.story import (
     EVIDENCE_LEVELS,
     GOVERNMENT_LEVELS,
@@ -21,7 +21,7 @@ from kb.models.user import ROLES, ApiToken, Attempt, User
 
 __all__ = [
     "EVIDENCE_LEVELS", "GOVERNMENT_LEVELS", "KINDS", "SECTIONS", "STAGES", "STATUSES", "ROLES",
-    "ActionArea", "Adoption", "AreaSuggestion", "SuggestionDecline", "TagSuggestion", "AlertDelivery", "ApiToken", "FREQUENCIES", "OutboxMessage", "SavedSearch", "SiteSetting", "Attachment", "AuditEvent", "IndexChange", "Link",
+    "ActionArea", "Adoption", "AreaSuggestion", "SuggestionDecline", "TagSuggestion", "AlertDelivery", "ApiToken", "FREQUENCIES", "OutboxMessage", "SavedSearch", "SearchText", "SiteSetting", "Attachment", "AuditEvent", "IndexChange", "Link",
     "Organisation", "Person", "Revision", "Story", "StoryActionArea", "StoryTag",
     "Tag", "TagAlias", "User", "Attempt",
 ]

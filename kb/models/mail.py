@@ -1,5 +1,5 @@
 """Email: the outbox of messages to send, saved searches with their alerts,
-and site settings kept in the database."""
+site settings kept in the database, and long search texts named by a short key."""
 from datetime import datetime
 
 from sqlalchemy import JSON, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
@@ -79,3 +79,14 @@ class SiteSetting(db.Model):
     key: Mapped[str] = mapped_column(String(100), primary_key=True)
     value: Mapped[dict | list | str | None] = mapped_column(JSON)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+
+
+class SearchText(db.Model):
+    """A long search query, named in links by a short key (its digest) so that a
+    result page does not repeat it in every link."""
+
+    __tablename__ = "search_texts"
+
+    key: Mapped[str] = mapped_column(String(32), primary_key=True)
+    text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

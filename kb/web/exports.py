@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, request, stream_with_context
 
 from kb import search
+from kb.web.params import query_text
 from kb.errors import NotFound
 from kb.importers.export import EXPORT_FORMATS, export, published_stories
 
@@ -20,7 +21,7 @@ def search_export(fmt: str):
     """
     if fmt not in EXPORT_FORMATS:
         raise NotFound("Stories can be downloaded as jsonl or csv.")
-    q = request.args.get("q", "")
+    q = query_text(request.args)
     filters = {name: request.args.getlist(name) for name in search.FILTERS}
     body = stream_with_context(export(fmt, published_stories(q, filters)))
     return Response(body, mimetype=EXPORT_FORMATS[fmt],

@@ -11,15 +11,31 @@ from flask import current_app, request, url_for
 from kb import search
 from kb.errors import Busy
 from kb.search import budget
+from kb.services import search_texts
 
-SEARCH_PARAMS = ("q", *search.FILTERS, "sort", "page", "status")
+SEARCH_PARAMS = ("q", "qt", *search.FILTERS, "sort", "page", "status")
+
+
+def query_text(args) -> str:
+    """The query of these parameters: ``q``, or the long text that ``qt`` names."""
+    return args.get("q", "") or search_texts.text_for(args.get("qt"))
+
+
+def link_args(args) -> list[tuple[str, str]]:
+    """These parameters for a link, a long query replaced by its key (``qt``)."""
+    pairs = [(k, v) for k, v in args.items(multi=True)]
+    q = args.get("q", "")
+    if len(q) > search_texts.LINK_QUERY_CHARS:
+        key = search_texts.key_for(q)
+        pairs = [(k, v) for k, v in pairs if k not in ("q", "qt")] + [("qt", key)]
+    return pairs
 
 
 def search_args() -> dict:
     """The search parameters of this request, as the search function takes them."""
     args = request.args
     return {
-        "q": args.get("q", ""),
+        "q": query_text(args),
         "filters": {name: args.getlist(name) for name in search.FILTERS},
         "sort": args.get("sort", "relevance"),
         "page": args.get("page", 1),

@@ -9,6 +9,7 @@ from kb.services import alerts
 from kb.errors import Invalid
 from kb.web.forms import SavedSearchForm, first_errors
 from kb.web.hooks import actor, login_required
+from kb.web.params import query_text
 
 bp = Blueprint("saved_searches", __name__)
 
@@ -16,7 +17,7 @@ bp = Blueprint("saved_searches", __name__)
 def params_from_request() -> dict:
     """The search in this request's query string, as a saved search keeps it."""
     args = request.args
-    return alerts.clean_params(args.get("q", ""), {name: args.getlist(name) for name in search.FILTERS},
+    return alerts.clean_params(query_text(args), {name: args.getlist(name) for name in search.FILTERS},
                                args.get("sort", "relevance"))
 
 

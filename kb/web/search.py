@@ -13,7 +13,7 @@ from kb.errors import NotFound
 from kb.models import Organisation
 from kb.services import listing, taxonomy
 from kb.web.hooks import actor
-from kb.web.params import SEARCH_PARAMS, bounded_search, search_args
+from kb.web.params import SEARCH_PARAMS, bounded_search, link_args, search_args
 
 bp = Blueprint("search", __name__)
 
@@ -33,9 +33,14 @@ def visible_statuses() -> tuple[str, ...]:
 def search_url(endpoint: str = "search.results", drop=(), **changes) -> str:
     """This search's address with some parameters changed (a value of None removes it).
 
-    ``drop`` is a list of (name, value) pairs to remove one filter value.
+    ``drop`` is a list of (name, value) pairs to remove one filter value. A long
+    query is carried by its key (``qt``), unless the change gives another query.
     """
-    args = request.args.to_dict(flat=False)
+    args: dict[str, list] = {}
+    for name, value in (request.args.items(multi=True) if "q" in changes else _link_args()):
+        args.setdefault(name, []).append(value)
+    if "q" in changes:
+        args.pop("qt", None)
     args.pop("page", None)
     for name, value in drop:
         args[name] = [v for v in args.get(name, []) if v != value]
@@ -84,8 +89,28 @@ def results():
 
 def search_back_arg() -> str:
     """This search's parameters as one value, for story links to carry back to it."""
-    args = [(k, v) for k, v in request.args.items(multi=True) if k in SEARCH_PARAMS and v]
+    args = [(k, v) for k, v in _link_args() if k in SEARCH_PARAMS and v]
     return urlencode(args)
+
+
+@bp.app_template_global("search_page_url")
+def search_page_url(number: int) -> str:
+    """This search's address at another page (a long query by its key)."""
+    return search_url(page=str(number))
+
+
+@bp.app_template_global("search_link_args")
+def search_link_args() -> str:
+    """This request's parameters for a link (a long query by its key), URL-encoded."""
+    return urlencode(_link_args())
+
+
+def _link_args() -> list[tuple[str, str]]:
+    from flask import g
+
+    if "kb_link_args" not in g:
+        g.kb_link_args = link_args(request.args)
+    return g.kb_link_args
 
 
 @bp.get("/search/facets/<name>")
@@ -143,7 +168,7 @@ def feed():
         found = search.search_stories(current_app, args["q"], args["filters"], "newest", 1, per_page=FEED_SIZE,
                                       snippets=False, suggest=False)
     title = f"kb search: {found.query}" if found.query else "kb: newest stories"
-    return atom(title, url_for("search.results", _external=True, **request.args.to_dict(flat=False)), found)
+    return atom(title, request.host_url.rstrip("/") + search_url(), found)
 
 
 @bp.get("/areas/<slug>.atom")

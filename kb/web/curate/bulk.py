@@ -11,8 +11,9 @@ from kb.errors import Invalid
 from kb.services import filing, review, taxonomy
 from kb.web.curate.common import bp, errors_of, form_page
 from kb.web.hooks import actor
+from kb.web.params import query_text
 
-SEARCH_PARAMETERS = ("q", *search.FILTERS)
+SEARCH_PARAMETERS = ("q", "qt", *search.FILTERS)
 
 
 def selected_ids(source) -> list[int]:
@@ -20,8 +21,8 @@ def selected_ids(source) -> list[int]:
     described by the search parameters when ``all`` is set."""
     ids = [int(v) for v in source.getlist("story") if str(v).isdigit()]
     if source.get("all") and not ids:
-        filters = {name: source.getlist(name) for name in SEARCH_PARAMETERS if name != "q"}
-        ids = review.search_result_ids(actor(), source.get("q", ""), filters, source.getlist("status"))
+        filters = {name: source.getlist(name) for name in SEARCH_PARAMETERS[2:]}
+        ids = review.search_result_ids(actor(), query_text(source), filters, source.getlist("status"))
     return ids
 
 
@@ -99,7 +100,7 @@ def bulk_confirm():
         return bulk_form_page(form, ids, errors, dict(form))
     return render_template("curate/bulk_confirm.html", description=description, items=items, selected=len(ids),
                            note=note if len(items) != len(ids) else "", hidden=hidden, back=search_return(form),
-                           query=form.get("q", ""), filters=[(n, v) for n, v in hidden if n in SEARCH_PARAMETERS[1:]])
+                           query=query_text(form), filters=[(n, v) for n, v in hidden if n in SEARCH_PARAMETERS[2:]])
 
 
 def _bulk_value(form) -> str:
