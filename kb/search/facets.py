@@ -56,8 +56,10 @@ class View:
     def __init__(self, path: str, reader) -> None:
         metas: list = []
         live: list[int] = []
+        self._parts: list[tuple] = []
         for segreader, offset in leaves(reader):
             seg_metas = _segment_metas(path, segreader)
+            self._parts.append(((path, segreader.segment().segment_id()), offset, seg_metas))
             deleted = segreader.deleted_docs_set if segreader.has_deletions() else ()
             live.extend(offset + n for n, meta in enumerate(seg_metas) if meta and n not in deleted)
             metas.extend(seg_metas)
@@ -121,25 +123,18 @@ class View:
         return out
 
     def incidence(self) -> dict:
-        """Per facet: its distinct values, and arrays of (live document, value
-        index) pairs; and the live documents filed under no area. Built once per view."""
+        """Per facet: every value seen in this process (``_VALUES``), and arrays of
+        (document, value index) pairs; and the documents filed under no area.
+        Each segment's pairs are made once per process (segments never change;
+        deleted documents are never in a query's documents), so a new view
+        after a save only joins arrays."""
         if self._incidence is None:
-            metas = self.metas
+            parts = [(_segment_incidence(key, metas), offset) for key, offset, metas in self._parts]
             facets = {}
-            for name, (position, many) in FACETS.items():
-                index: dict = {}
-                pair_docs: list[int] = []
-                pair_values: list[int] = []
-                for d in self.live:
-                    value = metas[d][position]
-                    for item in (value if many else (value,)):
-                        if item is None or item == "":
-                            continue
-                        pair_docs.append(d)
-                        pair_values.append(index.setdefault(item, len(index)))
-                facets[name] = (list(index), np.array(pair_docs, dtype=np.int64),
-                                np.array(pair_values, dtype=np.int64))
-            unfiled = np.array([d for d in self.live if not metas[d][AREAS]], dtype=np.int64)
+            for name in FACETS:
+                pairs = [(part[name][0] + offset, part[name][1]) for part, offset in parts]
+                facets[name] = (_VALUES[name], _join([p[0] for p in pairs]), _join([p[1] for p in pairs]))
+            unfiled = _join([part[UNFILED] + offset for part, offset in parts])
             self._incidence = {"facets": facets, "unfiled": unfiled}
         return self._incidence
 
@@ -157,11 +152,54 @@ class View:
         return self.metas[docnum][STORY_ID]
 
 
+# Every value of each facet met in this process, in order: a value's index in
+# the incidence arrays. Only grows (by the values of new segments).
+_VALUES: dict[str, list] = {name: [] for name in FACETS}
+_VALUE_INDEX: dict[str, dict] = {name: {} for name in FACETS}
+_incidences: dict[tuple, dict] = {}
+
+
+def _segment_incidence(key: tuple, metas: list) -> dict:
+    """One segment's (local document, value index) pairs per facet, and its
+    documents filed under no area."""
+    found = _incidences.get(key)
+    if found is None:
+        found = {}
+        with _lock:
+            for name, (position, many) in FACETS.items():
+                index, values = _VALUE_INDEX[name], _VALUES[name]
+                docs, found_values = [], []
+                for d, meta in enumerate(metas):
+                    if not meta:
+                        continue
+                    value = meta[position]
+                    for item in (value if many else (value,)):
+                        if item is None or item == "":
+                            continue
+                        if item not in index:
+                            index[item] = len(values)
+                            values.append(item)
+                        docs.append(d)
+                        found_values.append(index[item])
+                found[name] = (np.array(docs, dtype=np.int64), np.array(found_values, dtype=np.int64))
+            found[UNFILED] = np.array([d for d, meta in enumerate(metas) if meta and not meta[AREAS]],
+                                      dtype=np.int64)
+            if len(_incidences) >= _MAX_SEGMENTS:
+                _incidences.clear()
+            _incidences[key] = found
+    return found
+
+
+def _join(arrays: list):
+    return np.concatenate(arrays) if arrays else np.zeros(0, dtype=np.int64)
+
+
 def clear() -> None:
     """Forget every segment's values and every view (a new worker process, tests)."""
     with _lock:
         _segments.clear()
         _views.clear()
+        _incidences.clear()
 
 
 def view(path: str, searcher) -> View:
