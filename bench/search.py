@@ -364,6 +364,11 @@ def run(size: int, n_queries: int, keep: bool, reuse: bool) -> list[tuple]:
             kb_times = timed(lambda q: kb_page(app, q), queries, kb_cpu)
             fts_times = timed(fts.page, queries, fts_cpu)
             load = max(load, os.getloadavg()[0])
+            # kb serve trains the filing-suggestion model before it forks; here the
+            # first save would train it (over a minute at 2,000 stories under load).
+            from kb.services import suggestions
+
+            suggestions.current_model()
             kb_edits = [kb_edit(app, n) * 1000 for n in range(1, 11)]
             fts_edits = [fts.edit(n) * 1000 for n in range(1, 11)]
         fts.close()
