@@ -39,6 +39,14 @@ def test_a_record_failing_inside_a_batch_costs_only_itself(app):
     assert db.session.scalar(select(func.count(Story.id))) == 4
 
 
+def test_stories_are_numbered_in_file_order_whichever_name_another(app):
+    records = [case(1, adapted_from=""), case(2, adapted_from="case-4"), case(3),
+               case(4, adoptions=[{"organisation": "Leeds City Council", "year": 2015, "story": "case-2", "note": ""}])]
+    import_file(SYSTEM, jsonl(records), "jsonl", status="published", app=app)
+    assert list(db.session.scalars(select(Story.title).order_by(Story.id))) == [f"Case {n}" for n in (1, 2, 3, 4)]
+    assert db.session.scalar(select(Story).where(Story.slug == "case-2")).adapted_from.slug == "case-4"
+
+
 def test_rows_are_committed_in_batches_and_the_index_is_clean_after(app, monkeypatch):
     monkeypatch.setattr(pipeline, "BATCH_SIZE", 7)
     monkeypatch.setattr(pipeline, "INDEX_BATCH", 10)

@@ -325,7 +325,9 @@ class _Run:
         if duplicate:
             report.skipped(row, title, "already in kb", duplicate)
             return
-        links = {field: fields.pop(field) for field in STORY_LINK_FIELDS if fields.get(field)}
+        # Taken out of every record, empty or not: a story whose "adapted from" was
+        # set, even to nothing, is written after the batch's others, out of file order.
+        links = {field: value for field in STORY_LINK_FIELDS if (value := fields.pop(field, None))}
         if not isolate:
             try:
                 with db.session.no_autoflush:
