@@ -7,7 +7,7 @@ operator). They answer True or False and never touch the database.
 from __future__ import annotations
 
 from kb.errors import Forbidden
-from kb.models.story import STATUSES
+from kb.models.story import PUBLISHED, STATUSES
 
 EDITABLE_BY_CONTRIBUTOR = ("draft", "changes_requested")
 SUBMITTABLE = ("draft", "changes_requested", "withdrawn")
@@ -71,7 +71,7 @@ def visible_statuses(user, wanted=()) -> tuple[str, ...]:
     """The statuses whose stories ``user`` finds in search and lists: the
     ``wanted`` ones for a curator who asks for some, published otherwise."""
     chosen = tuple(status for status in wanted if status in STATUSES)
-    return chosen if chosen and is_curator(user) else ("published",)
+    return chosen if chosen and is_curator(user) else (PUBLISHED,)
 
 
 def visible_related(user, story) -> list:
@@ -110,11 +110,11 @@ def can_reject_story(user, story) -> bool:
 
 
 def can_publish_story(user, story) -> bool:
-    return is_curator(user) and story.status != "published"
+    return is_curator(user) and not story.is_published
 
 
 def can_unpublish_story(user, story) -> bool:
-    return is_curator(user) and story.status == "published"
+    return is_curator(user) and story.is_published
 
 
 def can_curate_story(user, story=None) -> bool:

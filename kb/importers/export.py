@@ -27,14 +27,14 @@ def published_stories(q: str = "", filters: dict | None = None) -> Iterator[Stor
     """Every published story, oldest first; or, with a query or filters, the
     search's results (the same search as the search page), best first."""
     if not (q or "").strip() and not search.clean_filters(filters):
-        query = select(Story.id).where(Story.status == "published").order_by(Story.id)
+        query = select(Story.id).where(Story.is_published).order_by(Story.id)
         ids = list(db.session.scalars(query))
     else:
         ids = search.all_story_ids(current_app, q, filters)
     for start in range(0, len(ids), CHUNK):
         chunk = ids[start:start + CHUNK]
         rows = {s.id: s for s in db.session.scalars(select(Story).where(Story.id.in_(chunk)))}
-        yield from (rows[i] for i in chunk if i in rows and rows[i].status == "published")
+        yield from (rows[i] for i in chunk if i in rows and rows[i].is_published)
 
 
 def record(story: Story) -> dict:
@@ -46,7 +46,7 @@ def record(story: Story) -> dict:
         # Only a contact who agreed, and whom no curator hid, leaves kb.
         fields.update({name: "" for name in CONTACT_TEXT}, contact_agreed=False)
     published = {s.slug for s in (story.adapted_from, *(a.adopter_story for a in story.adoptions))
-                 if s is not None and s.status == "published"}
+                 if s is not None and s.is_published}
     if fields["adapted_from"] not in published:
         fields["adapted_from"] = ""
     for item in fields["adoptions"]:

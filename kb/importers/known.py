@@ -15,7 +15,7 @@ class KnownStories:
         self.by_source: dict[tuple[str, str], str] = {}
         self.by_url: dict[str, list[tuple[str, str, str]]] = defaultdict(list)
         self.slugs: set[str] = set()
-        # (story id, {field: value}, the record's result) for STORY_LINK_FIELDS, set at the end.
+        # (story slug, {field: value}, the record's result) for STORY_LINK_FIELDS, set at the end.
         self.pending_links: list = []
         for source, source_id, slug, url in sources.source_keys():
             self.slugs.add(slug)

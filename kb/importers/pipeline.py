@@ -18,7 +18,7 @@ from kb import database, policy, unit_of_work
 from kb.errors import DomainError, Forbidden, Invalid
 from kb.extensions import db
 from kb.models import GOVERNMENT_LEVELS, KINDS, STAGES
-from kb.models.story import LIMITS
+from kb.models.story import LIMITS, PUBLISHED
 from kb.importers import cleaning
 from kb.importers.mapping import DEFAULT as DEFAULT_MAP, FieldMap
 from kb.importers.bookmarks import title_from_url
@@ -31,7 +31,7 @@ from kb.services.story_input import is_web_url
 
 log = logging.getLogger(__name__)
 
-STATUSES = ("draft", "submitted", "published")
+STATUSES = ("draft", "submitted", PUBLISHED)
 BATCH_SIZE = 200
 # A batch's transaction ends after this long, so that a web write (which waits
 # for the change log's lock on PostgreSQL) never waits much more than a second.
@@ -206,7 +206,7 @@ def import_rows(actor, rows: list[Row], fmt: str, *, status: str = "submitted", 
     """
     if status not in STATUSES:
         raise Invalid(f"Status must be one of {', '.join(STATUSES)}.", {"status": "Choose a status."})
-    if status == "published" and not policy.can_publish_imported(actor):
+    if status == PUBLISHED and not policy.can_publish_imported(actor):
         raise Forbidden("Only curators can import stories as published.")
     policy.require(policy.can_create_story(actor), "Sign in to import stories.")
     report = report or Report(fmt=fmt, status=status, dry_run=dry_run)
@@ -301,10 +301,11 @@ class _Run:
         return done
 
     def _ids_from(self, kept: tuple) -> None:
-        """The batch's stories by id once written, so that no expired object is loaded again for one."""
+        """The batch's stories by id (those awaiting their links by address) once
+        written, so that no expired object is loaded again for one."""
         self.imported[kept[3]:] = [story.id for story in self.imported[kept[3]:]]
         pending = self.known.pending_links
-        pending[kept[2]:] = [(story.id, links, result) for story, links, result in pending[kept[2]:]]
+        pending[kept[2]:] = [(story.slug, links, result) for story, links, result in pending[kept[2]:]]
 
     def row(self, row: Row, *, isolate: bool) -> None:
         report = self.report
@@ -363,8 +364,8 @@ STORY_LINK_FIELDS = ("adapted_from", "adoptions")
 def _link_stories(actor, pending: list) -> None:
     """Set each imported story's "adapted from" and adoptions; a story named that kb
     does not hold is left out with a warning on the record."""
-    for story_id, links, result in pending:
-        story = stories.get_story_by_id(actor, story_id)
+    for slug, links, result in pending:
+        story = stories.get_story(actor, slug)
         known = stories.existing_slugs(_linked_slugs(links))
         if links.get("adapted_from") and links["adapted_from"] not in known:
             result.warnings.append(f"adapted_from left out: there is no story “{links.pop('adapted_from')}”")

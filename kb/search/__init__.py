@@ -45,6 +45,7 @@ from whoosh import query as wq
 
 from kb.extensions import db
 from kb.models import EVIDENCE_LEVELS, Tag
+from kb.models.story import PUBLISHED
 from kb.search import facets, postings, query, rank, similar
 from kb.search.budget import MESSAGE as BUDGET_MESSAGE
 from kb.search.budget import Budget
@@ -127,7 +128,7 @@ def _index_must_be_readable(function):
 
 @_index_must_be_readable
 def search_stories(app, q="", filters=None, sort="relevance", page=1, per_page=20,
-                   statuses=("published",), snippets=True, suggest=True, full_facet=None,
+                   statuses=(PUBLISHED,), snippets=True, suggest=True, full_facet=None,
                    collapse=False) -> SearchResults:
     """Search stories: any input gives results (perhaps none) and never raises on it.
 
@@ -176,7 +177,7 @@ def search_stories(app, q="", filters=None, sort="relevance", page=1, per_page=2
 
 
 @_index_must_be_readable
-def all_story_ids(app, q="", filters=None, sort="relevance", statuses=("published",)) -> list[int]:
+def all_story_ids(app, q="", filters=None, sort="relevance", statuses=(PUBLISHED,)) -> list[int]:
     """The id of every story ``search_stories`` finds, in its order, ranked once
     (exports, bulk curation and alerts take them all; paging through
     ``search_stories`` re-ranked everything before each page)."""
@@ -313,7 +314,7 @@ def warm(app, seconds: float) -> dict:
         if s is None:
             return done
         view = facets.view(str(home(app).current_path()), s)
-        view.counts(view.allowed(("published",), {}))  # the facets' incidence too
+        view.counts(view.allowed((PUBLISHED,), {}))  # the facets' incidence too
         done["documents"] = len(view.live)
         reader = s.reader()
         try:

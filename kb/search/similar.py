@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from kb.extensions import db
 from kb.models import Story
+from kb.models.story import PUBLISHED
 from kb.search import facets, query, rank
 from kb.search.index import searcher
 from kb.search.sync import home
@@ -56,7 +57,7 @@ def _similar_in(s, app, story_id: int, limit: int) -> list[int]:
             docs |= facets.term_docs(reader, "content", word)
             if len(docs) >= SIMILAR_CANDIDATES:
                 break
-        docs &= view.docs_where(facets.STATUS, "published", False)
+        docs &= view.docs_where(facets.STATUS, PUBLISHED, False)
         docs.discard(s.document_number(id=str(story_id)))
         ranked = rank.rank(s, words, docs, limit)
     except Exception:

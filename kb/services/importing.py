@@ -18,6 +18,7 @@ from kb import policy
 from kb.extensions import db
 from kb.models import Organisation, Story, Tag, TagAlias
 from kb.models.base import utcnow
+from kb.models.story import PUBLISHED
 from kb.services import stories, story_input, taxonomy
 from kb.services.audit import record_event
 from kb.services.changes import record_index_change
@@ -113,14 +114,14 @@ def build_story(actor, data: dict, status: str, lookup: Lookup | None = None) ->
         stories.apply_fields(actor, story, fields, imported=True, names=lookup or taxonomy)
     db.session.add(story)
     actions = []
-    if status in ("submitted", "published"):
+    if status in ("submitted", PUBLISHED):
         policy.require(policy.can_submit_story(actor, story), "This story cannot be submitted now.")
         stories.check_complete(story)
         story.status, story.submitted_at = "submitted", utcnow()
         actions.append("submit")
-    if status == "published":
+    if status == PUBLISHED:
         policy.require(policy.can_publish_story(actor, story), "Only curators can publish stories.")
-        story.status, story.first_published_at = "published", utcnow()
+        story.status, story.first_published_at = PUBLISHED, utcnow()
         actions.append("publish")
     return story, actions
 
@@ -136,7 +137,7 @@ def finish(actor, built: list[tuple[Story, list[str]]], reason: str) -> None:
     record_revisions(actor, made, reason)
     for story, actions in built:
         for action in actions:
-            record_event(actor, action, story, {"status": "submitted" if action == "submit" else "published"})
+            record_event(actor, action, story, {"status": "submitted" if action == "submit" else PUBLISHED})
     record_index_change(*(story.id for story in made))
 
 

@@ -60,14 +60,6 @@ def own_stories(actor) -> list[Story]:
     return list(db.session.scalars(query))
 
 
-def get_story_by_id(viewer, story_id: int) -> Story:
-    """The story with this id if the viewer may see it; NotFound otherwise."""
-    story = db.session.get(Story, story_id)
-    if story is None or not policy.can_view_story(viewer, story):
-        raise NotFound("There is no such story.")
-    return story
-
-
 def existing_slugs(slugs) -> set[str]:
     """Which of ``slugs`` are the addresses of stories."""
     return set(db.session.scalars(select(Story.slug).where(Story.slug.in_(list(slugs)))))

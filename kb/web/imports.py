@@ -23,6 +23,7 @@ from flask import Blueprint, Response, current_app, redirect, render_template, r
 from kb import policy
 from kb.errors import NotFound
 from kb.extensions import db
+from kb.models.story import PUBLISHED
 from kb.importers import FORMATS, STATUSES, FileProblem, Report, detect_format, import_file
 from kb.web.hooks import actor, require_sign_in
 
@@ -161,7 +162,7 @@ def upload_post():
         errors["format"] = "Choose the file's format."
     if values["status"] not in STATUSES:
         errors["status"] = "Choose what the imported stories become."
-    elif values["status"] == "published" and not policy.can_publish_imported(actor()):
+    elif values["status"] == PUBLISHED and not policy.can_publish_imported(actor()):
         errors["status"] = "Only curators can import stories as published."
     fmt = values["format"]
     if not errors and fmt == "auto":
