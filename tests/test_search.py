@@ -266,3 +266,13 @@ def test_area_tag_and_organisation_pages_link_to_valid_feeds(seeded_app, client)
         assert parse_feed(client.get(f"{page_url}.atom"))
     assert client.get("/areas/nowhere.atom").status_code == 404
     assert client.get("/tags/nothing.atom").status_code == 404
+
+
+def test_facet_values_with_equal_counts_come_in_one_order_whatever_order_they_were_counted_in(app):
+    from collections import Counter
+
+    from kb.search.results import facet_values
+
+    counts = [("transport", 3), ("housing", 2), ("energy", 2), ("adult care", 2)]
+    orders = [facet_values({"tag": Counter(dict(items))}, {})["tag"] for items in (counts, counts[::-1])]
+    assert [v.value for v in orders[0]] == [v.value for v in orders[1]] == ["transport", "adult care", "energy", "housing"]

@@ -134,7 +134,7 @@ def facet_values(counts: dict, filters: dict, full_facet=None) -> dict[str, list
             out[name] = _place_facet(counter, selected)
             continue
         limit = None if name == full_facet else FACET_LIMIT
-        top = [value for value, _ in counter.most_common(limit)]
+        top = _commonest(counter)[:limit]
         if name == "year":
             top = sorted(top, reverse=True)
         if name == "evidence":
@@ -150,6 +150,12 @@ def facet_values(counts: dict, filters: dict, full_facet=None) -> dict[str, list
     return out
 
 
+def _commonest(counter) -> list:
+    """The counter's values, most stories first and equal counts in value order:
+    the same order in every process, whatever order the counts were made in."""
+    return sorted(counter, key=lambda value: (-counter[value], str(value)))
+
+
 def _place_facet(counter, selected: set) -> list[FacetValue]:
     """Countries; under the UK, once a place is chosen or the UK is the only country,
     its regions (England) and nations; under a chosen one of those, its authorities."""
@@ -161,7 +167,7 @@ def _place_facet(counter, selected: set) -> list[FacetValue]:
         label = authorities[key].name if key in authorities else reference.country_name(key) if depth == 0 else key
         return FacetValue(key, label, counter[key], key in selected, depth)
 
-    countries = [key for key, _ in counter.most_common() if reference.is_country(key)][:FACET_LIMIT]
+    countries = [key for key in _commonest(counter) if reference.is_country(key)][:FACET_LIMIT]
     out = []
     for country in countries:
         out.append(value(country, 0))
