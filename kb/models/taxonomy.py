@@ -40,6 +40,15 @@ class Tag(Timestamps, db.Model):
     def is_merged(self) -> bool:
         return self.merged_into_id is not None
 
+    @property
+    def survivor(self) -> "Tag":
+        """The live tag this one was merged into, through a chain of merges; itself if not merged."""
+        tag, seen = self, set()
+        while tag.merged_into_id is not None and tag.id not in seen:
+            seen.add(tag.id)
+            tag = tag.merged_into
+        return tag
+
     @classmethod
     def by_slug(cls, slug: str) -> "Tag | None":
         """The live tag a tag's or alias's slug resolves to, following merges; or None."""
@@ -47,11 +56,7 @@ class Tag(Timestamps, db.Model):
         if tag is None:
             alias = db.session.scalar(select(TagAlias).where(TagAlias.slug == slug))
             tag = alias.tag if alias else None
-        seen = set()
-        while tag is not None and tag.merged_into_id is not None and tag.id not in seen:
-            seen.add(tag.id)
-            tag = tag.merged_into
-        return tag
+        return tag.survivor if tag is not None else None
 
     def __repr__(self) -> str:
         return f"<Tag {self.slug}>"

@@ -100,14 +100,6 @@ def tag_names() -> dict[int, list[str]]:
     return names
 
 
-def _survivor(tag: Tag) -> Tag:
-    seen = set()
-    while tag.merged_into is not None and tag.id not in seen:
-        seen.add(tag.id)
-        tag = tag.merged_into
-    return tag
-
-
 def load_stories(ids) -> list[Story]:
     """The stories with these ids, with everything their documents need loaded."""
     query = (
@@ -140,7 +132,7 @@ def places(story: Story) -> tuple[str, ...]:
 
 def document(story: Story, names: dict[int, list[str]]) -> dict:
     """The search document of one story (``names`` from ``tag_names()``)."""
-    tags = [_survivor(tag) for tag in story.tags]
+    tags = [tag.survivor for tag in story.tags]
     tag_text = " ; ".join(name for tag in story.tags for name in names.get(tag.id, [tag.name]))
     orgs = [link.organisation for link in story.organisation_links]
     areas = [link.action_area for link in story.area_links]

@@ -23,15 +23,21 @@ BULK_CONFIDENCE = classifier.BULK_CONFIDENCE
 
 # What curators see -------------------------------------------------------------
 
-@dataclass
-class AreaOffer:
-    area: ActionArea
+class Confident:
+    """Something suggested with a ``confidence`` from 0 to 1, shown as a percentage."""
+
     confidence: float
-    reason: str
 
     @property
     def percent(self) -> int:
         return round(self.confidence * 100)
+
+
+@dataclass
+class AreaOffer(Confident):
+    area: ActionArea
+    confidence: float
+    reason: str
 
 
 def _unfiled():
@@ -110,16 +116,12 @@ def filing_queue(viewer, page: int = 1, per_page: int = 50) -> FilingQueue:
 
 
 @dataclass
-class Candidate:
+class Candidate(Confident):
     story_id: int
     title: str
     slug: str
     confidence: float
     reason: str
-
-    @property
-    def percent(self) -> int:
-        return round(self.confidence * 100)
 
 
 def bulk_candidates(viewer, area_slug: str, confidence: float, story_ids: list[int]) -> list[Candidate]:

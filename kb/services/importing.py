@@ -57,9 +57,9 @@ class Lookup:
         missing = {slug for slug in slugs.values() if (Tag, slug) not in self.found}
         if missing:
             for tag in db.session.scalars(select(Tag).where(Tag.slug.in_(missing))):
-                self.found[(Tag, tag.slug)] = taxonomy.live_tag(tag)
+                self.found[(Tag, tag.slug)] = tag.survivor
             for alias in db.session.scalars(select(TagAlias).where(TagAlias.slug.in_(missing))):
-                self.found.setdefault((Tag, alias.slug), taxonomy.live_tag(alias.tag))
+                self.found.setdefault((Tag, alias.slug), alias.tag.survivor)
         tags = []
         for name in names:
             tag = self.found.get((Tag, slugs[name]))

@@ -17,6 +17,7 @@ from kb.models.story import PUBLISHED, StoryOrganisation, StoryPerson
 from kb.services import revisions, saving, taxonomy
 from kb.services.audit import record_event
 from kb.services.changes import record_index_change
+from kb.services.fetch import by_id
 from kb.services.listing import Page, paginate
 from kb.services.story_input import clean_text
 
@@ -87,10 +88,7 @@ def get_story_for_curation(viewer, story_id: int) -> Story:
     :raise NotFound: if there is no such story.
     """
     policy.require(policy.can_curate_story(viewer), "Only curators can curate stories.")
-    story = db.session.get(Story, story_id)
-    if story is None:
-        raise NotFound("There is no such story.")
-    return story
+    return by_id(Story, story_id, "There is no such story.")
 
 
 # What changed since the curator last saw it -----------------------------------

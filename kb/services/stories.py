@@ -217,8 +217,13 @@ def publish_story(actor, story: Story, note: str = "") -> Story:
     check_complete(story)
     if story.first_published_at is None:
         story.first_published_at = utcnow()
-    _change_status(actor, story, PUBLISHED, "publish", clean_text(note))
-    notifications.story_decided(actor, story, PUBLISHED, story.review_note)
+    return _decide(actor, story, PUBLISHED, "publish", clean_text(note))
+
+
+def _decide(actor, story: Story, status: str, action: str, note: str) -> Story:
+    """A curator's decision on the story, which its contributor is told of by email."""
+    _change_status(actor, story, status, action, note)
+    notifications.story_decided(actor, story, status, note)
     return story
 
 
@@ -232,17 +237,13 @@ def _require_note(note: str, field: str, message: str) -> str:
 def request_changes(actor, story: Story, note: str) -> Story:
     policy.require(policy.can_request_changes(actor, story), "Changes cannot be requested for this story now.")
     note = _require_note(note, "note", "Enter a note telling the contributor what to change.")
-    _change_status(actor, story, "changes_requested", "request_changes", note)
-    notifications.story_decided(actor, story, "changes_requested", note)
-    return story
+    return _decide(actor, story, "changes_requested", "request_changes", note)
 
 
 def reject_story(actor, story: Story, reason: str) -> Story:
     policy.require(policy.can_reject_story(actor, story), "This story cannot be rejected now.")
     reason = _require_note(reason, "reason", "Enter the reason for rejecting the story.")
-    _change_status(actor, story, "rejected", "reject", reason)
-    notifications.story_decided(actor, story, "rejected", reason)
-    return story
+    return _decide(actor, story, "rejected", "reject", reason)
 
 
 def unpublish_story(actor, story: Story, reason: str) -> Story:

@@ -20,6 +20,7 @@ from kb.models.story import story_tags
 from kb.services import taxonomy
 from kb.services.audit import record_event
 from kb.services.changes import record_index_change
+from kb.services.fetch import by_id
 
 MAX_NAME = 100
 
@@ -40,10 +41,7 @@ def get_tag(viewer, tag_id: int) -> Tag:
     :raise NotFound: if there is no such tag.
     """
     policy.require(policy.can_manage_tags(viewer), "Only curators can manage tags.")
-    tag = db.session.get(Tag, tag_id)
-    if tag is None:
-        raise NotFound("There is no such tag.")
-    return tag
+    return by_id(Tag, tag_id, "There is no such tag.")
 
 
 def list_tags(viewer, text: str = "", *, include_merged: bool = False) -> list[TagUsage]:

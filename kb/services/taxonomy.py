@@ -105,19 +105,11 @@ def find_or_create_tags(actor, names: list[str]) -> list[Tag]:
     tags: list[Tag] = []
     for name in names:
         tag = found.get(slugs[name])
-        tag = live_tag(tag) if tag is not None else find_or_create_tag(actor, name)
+        tag = tag.survivor if tag is not None else find_or_create_tag(actor, name)
         found[slugs[name]] = tag
         if tag not in tags:
             tags.append(tag)
     return tags
-
-
-def live_tag(tag: Tag) -> Tag:
-    seen = set()
-    while tag.merged_into_id is not None and tag.id not in seen:
-        seen.add(tag.id)
-        tag = tag.merged_into
-    return tag
 
 
 def find_or_create_named(model, names: list[str]) -> list:

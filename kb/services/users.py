@@ -15,6 +15,7 @@ from kb.extensions import db
 from kb.models import ROLES, User
 from kb.models.base import utcnow
 from kb.services.audit import record_event
+from kb.services.fetch import by_id
 
 MIN_PASSWORD_LENGTH = 10
 MAX_PASSWORD_LENGTH = 1000
@@ -224,13 +225,8 @@ def get_user(actor, user_id: int) -> User:
     :raise Forbidden: unless the actor manages users.
     :raise NotFound: if there is no such account.
     """
-    from kb.errors import NotFound
-
     policy.require(policy.can_manage_users(actor), "Only admins can manage users.")
-    user = db.session.get(User, user_id)
-    if user is None:
-        raise NotFound("There is no such account.")
-    return user
+    return by_id(User, user_id, "There is no such account.")
 
 
 def change_role(actor, user: User, role: str) -> User:

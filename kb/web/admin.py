@@ -38,6 +38,18 @@ def user_page(user, errors: dict | None = None):
     return render_template("admin/user.html", user=user, roles=ROLES, errors=errors or {}), 422 if errors else 200
 
 
+def user_changed(user, message: str):
+    """Flash ``message`` and go back to the account's page (303)."""
+    flash(message, "success")
+    return redirect(url_for("admin.user_detail", user_id=user.id), 303)
+
+
+def set_active(user_id: int, active: bool):
+    """Let the account sign in or stop it."""
+    user = users.set_active(actor(), users.get_user(actor(), user_id), active)
+    return user_changed(user, f"{user.email} can sign in again." if active else f"{user.email} can no longer sign in.")
+
+
 @bp.get("/users/<int:user_id>")
 def user_detail(user_id: int):
     """One account: its role and whether it can sign in.
@@ -58,8 +70,7 @@ def change_role(user_id: int):
         users.change_role(actor(), user, request.form.get("role", ""))
     except Invalid as exc:
         return user_page(user, exc.errors)
-    flash(f"{user.email} is now {'an' if user.role == 'admin' else 'a'} {user.role}.", "success")
-    return redirect(url_for("admin.user_detail", user_id=user.id), 303)
+    return user_changed(user, f"{user.email} is now {'an' if user.role == 'admin' else 'a'} {user.role}.")
 
 
 @bp.post("/users/<int:user_id>/deactivate")
@@ -68,9 +79,7 @@ def deactivate(user_id: int):
 
     :raise 403: for one's own account.
     """
-    user = users.set_active(actor(), users.get_user(actor(), user_id), False)
-    flash(f"{user.email} can no longer sign in.", "success")
-    return redirect(url_for("admin.user_detail", user_id=user.id), 303)
+    return set_active(user_id, False)
 
 
 @bp.post("/users/<int:user_id>/reactivate")
@@ -79,9 +88,7 @@ def reactivate(user_id: int):
 
     :raise 403: for one's own account.
     """
-    user = users.set_active(actor(), users.get_user(actor(), user_id), True)
-    flash(f"{user.email} can sign in again.", "success")
-    return redirect(url_for("admin.user_detail", user_id=user.id), 303)
+    return set_active(user_id, True)
 
 
 @bp.route("/registration", methods=["GET", "POST"])

@@ -98,6 +98,14 @@ def error_anchor(field) -> str:
 EMAIL_MESSAGE = "Enter an email address in the correct format, like name@example.org"
 
 
+def email_field(description: str):
+    """A new email address, checked for its shape and length."""
+    return StringField("Email address", filters=[strip], widget=GovTextInput(), description=description,
+                       validators=[DataRequired("Enter your email address"),
+                                   Regexp(EMAIL_PATTERN, message=EMAIL_MESSAGE),
+                                   Length(max=320, message="Email address must be 320 characters or fewer")])
+
+
 class SignInForm(BaseForm):
     email = StringField("Email address", filters=[strip], widget=GovTextInput(),
                         validators=[DataRequired("Enter your email address")])
@@ -107,11 +115,7 @@ class SignInForm(BaseForm):
 
 
 class RegisterForm(BaseForm):
-    email = StringField("Email address", filters=[strip], widget=GovTextInput(),
-                        description="We will only use it to sign you in.",
-                        validators=[DataRequired("Enter your email address"),
-                                    Regexp(EMAIL_PATTERN, message=EMAIL_MESSAGE),
-                                    Length(max=320, message="Email address must be 320 characters or fewer")])
+    email = email_field("We will only use it to sign you in.")
     display_name = StringField("Your name", filters=[strip], widget=GovTextInput(),
                                description="Shown to curators with the stories you submit.",
                                validators=[DataRequired("Enter your name"),
@@ -133,11 +137,7 @@ class ChangePasswordForm(BaseForm):
 
 
 class PasswordResetRequestForm(BaseForm):
-    email = StringField("Email address", filters=[strip], widget=GovTextInput(),
-                        description="The address you registered with.",
-                        validators=[DataRequired("Enter your email address"),
-                                    Regexp(EMAIL_PATTERN, message=EMAIL_MESSAGE),
-                                    Length(max=320, message="Email address must be 320 characters or fewer")])
+    email = email_field("The address you registered with.")
 
 
 class PasswordResetForm(BaseForm):

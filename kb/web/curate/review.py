@@ -71,19 +71,29 @@ def publish(story_id: int):
     return done(f"Published “{item.title}”.", "curate.story", story_id=item.id)
 
 
+def decide_with_note(story_id: int, decide, field: str, message: str, *, to_story: bool = False):
+    """Make a curator's decision that needs a note, ``decide(actor, story, note)``
+    with the note typed in ``field``; flash ``message`` (with ``{title}``) and go
+    back to the queue (or to the story). Without a note, the review page again
+    (422) saying so at the field."""
+    item = story_for_curation(story_id)
+    note = request.form.get(field, "")
+    try:
+        decide(actor(), item, note)
+    except Invalid as exc:
+        return review_page(item, {field: exc.message}, {field: note})
+    if to_story:
+        return done(message.format(title=item.title), "curate.story", story_id=item.id)
+    return done(message.format(title=item.title), "curate.queue")
+
+
 @bp.post("/stories/<int:story_id>/request-changes")
 def request_changes(story_id: int):
     """Send the story back to its contributor with a note (required).
 
     :raise 403: if it cannot be reviewed now.
     """
-    item = story_for_curation(story_id)
-    note = request.form.get("note", "")
-    try:
-        stories.request_changes(actor(), item, note)
-    except Invalid as exc:
-        return review_page(item, errors_of(exc, "note"), {"note": note})
-    return done(f"Asked for changes to “{item.title}”.", "curate.queue")
+    return decide_with_note(story_id, stories.request_changes, "note", "Asked for changes to “{title}”.")
 
 
 @bp.post("/stories/<int:story_id>/reject")
@@ -92,13 +102,7 @@ def reject(story_id: int):
 
     :raise 403: if it cannot be reviewed now.
     """
-    item = story_for_curation(story_id)
-    reason = request.form.get("reason", "")
-    try:
-        stories.reject_story(actor(), item, reason)
-    except Invalid as exc:
-        return review_page(item, errors_of(exc, "reason"), {"reason": reason})
-    return done(f"Rejected “{item.title}”.", "curate.queue")
+    return decide_with_note(story_id, stories.reject_story, "reason", "Rejected “{title}”.")
 
 
 @bp.post("/stories/<int:story_id>/unpublish")
@@ -107,13 +111,8 @@ def unpublish(story_id: int):
 
     :raise 403: if it is not published.
     """
-    item = story_for_curation(story_id)
-    reason = request.form.get("unpublish_reason", "")
-    try:
-        stories.unpublish_story(actor(), item, reason)
-    except Invalid as exc:
-        return review_page(item, {"unpublish_reason": exc.message}, {"unpublish_reason": reason})
-    return done(f"Unpublished “{item.title}”.", "curate.story", story_id=item.id)
+    return decide_with_note(story_id, stories.unpublish_story, "unpublish_reason", "Unpublished “{title}”.",
+                            to_story=True)
 
 
 @bp.post("/stories/<int:story_id>/feature")
