@@ -57,6 +57,10 @@ def defaults(instance: Path) -> dict:
         # A request (a save, or a search finding the index behind) waits this long for the
         # index's write lock; past it the change waits in the log for the holder's next sync.
         "INDEX_REQUEST_WAIT": 0.5,
+        # A running upload import writes its progress and a heartbeat this often; a job whose
+        # heartbeat is older than IMPORT_STALE_SECONDS lost its process and is shown as failed.
+        "IMPORT_HEARTBEAT_SECONDS": 2.0,
+        "IMPORT_STALE_SECONDS": 60.0,
         # Email: without SMTP_URL messages are written to MAIL_FOLDER as .eml files.
         "SMTP_URL": "",
         "SMTP_CA_FILE": "",

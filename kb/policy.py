@@ -173,6 +173,18 @@ def can_import(user) -> bool:
     return is_curator(user)
 
 
+def can_view_import_job(user, job) -> bool:
+    """See an import's progress and report: whoever started it while they may
+    import, and every curator."""
+    started_it = getattr(user, "id", None) is not None and getattr(user, "id", None) == job.user_id
+    return (started_it and can_import(user)) or is_curator(user)
+
+
+def can_resume_import_job(user, job) -> bool:
+    """Run again an import that stopped: those who may see it, if they may import."""
+    return can_view_import_job(user, job) and can_import(user)
+
+
 def can_set_story_source(user, story=None) -> bool:
     """Set where a story came from (source, source id): imports do it; by hand, only curators."""
     return is_curator(user)

@@ -148,6 +148,7 @@ MATRIX = {
     ("GET", "/curate/import/<job_id>"): (302, 403, 403, 404, 404),
     ("GET", "/curate/import/<job_id>/report.<fmt>"): (302, 403, 403, 404, 404),
     ("GET", "/curate/import/<job_id>/status.json"): (302, 403, 403, 404, 404),
+    ("POST", "/curate/import/<job_id>/resume"): (303, 403, 403, 404, 404),
     ("GET", "/curate/import/formats"): (302, 403, 403, 200, 200),
     ("POST", "/curate/import/"): (303, 403, 403, 422, 422),
     # Admins

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from kb.extensions import db
 from kb.models import Story
-from kb.web import imports
+from kb.importers import jobs
 
 FIXTURES = Path(__file__).parent / "fixtures" / "import"
 
@@ -22,7 +22,7 @@ def upload(client, name: str, **fields):
 
 def finished(client, response) -> str:
     job_id = response.headers["Location"].rstrip("/").rsplit("/", 1)[1]
-    imports.wait_for(job_id, timeout=120)
+    jobs.wait_for(job_id, timeout=120)
     db.session.expire_all()
     return job_id
 

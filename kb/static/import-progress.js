@@ -7,7 +7,7 @@
     fetch(box.getAttribute("data-status-url"), {headers: {"Accept": "application/json"}})
       .then(function (response) { return response.json(); })
       .then(function (job) {
-        if (job.state !== "running") { window.location.reload(); return; }
+        if (job.state !== "running" && job.state !== "queued") { window.location.reload(); return; }
         bar.max = job.total || 1;
         bar.value = job.done;
         text.textContent = job.done + " of " + (job.total || "?") + " records";
