@@ -127,3 +127,13 @@ def test_a_job_is_seen_by_whoever_started_it_while_they_may_import_and_by_curato
     assert policy.can_view_import_job(other, job) and policy.can_resume_import_job(other, job)
     assert not policy.can_view_import_job(contributor, job)
     assert not policy.can_view_import_job(contributor, ImportJob(user_id=contributor.id))
+
+
+def test_the_upload_page_lists_recent_imports_a_stopped_one_as_failed(app, client, make_user, sign_in):
+    curator = sign_in(make_user("curator", name="Ada Curator"))
+    stopped_job(curator, records(2))
+    database.commit(app)
+    page = client.get("/curate/import/").get_data(as_text=True)
+    listed = page[page.index('id="recent-imports"'):]
+    assert f'href="/curate/import/{"a" * 32}"' in listed and "by Ada Curator" in listed
+    assert "Failed" in listed and "Running" not in listed

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import insert, or_, select, update
+from sqlalchemy.orm import defer
 
 from kb import policy
 from kb.errors import Conflict, NotFound
@@ -62,6 +63,8 @@ class JobView:
     error: str
     report: Report | None
     can_resume: bool
+    started_by: str
+    created_at: datetime
 
 
 # Reading ---------------------------------------------------------------------------------------
@@ -83,6 +86,16 @@ def _find(job_id: str) -> ImportJob:
     return job
 
 
+def _view(job: ImportJob, actor, config, with_report: bool = True) -> JobView:
+    died = _died(job, config)
+    return JobView(id=job.id, filename=job.filename, format=job.format, state="failed" if died else job.state,
+                   done=job.done, total=job.total, error=DIED if died else job.error,
+                   report=Report.from_dict(job.report) if with_report and job.report else None,
+                   can_resume=(died or (job.state == "failed" and job.resumable))
+                   and policy.can_resume_import_job(actor, job),
+                   started_by=job.user.display_name if job.user else "", created_at=aware(job.created_at))
+
+
 def get_job(app, actor, job_id: str) -> JobView:
     """The job as its page shows it.
 
@@ -90,13 +103,14 @@ def get_job(app, actor, job_id: str) -> JobView:
     """
     job = _find(job_id)
     policy.require(policy.can_view_import_job(actor, job), "Only curators can see imports.")
-    died = _died(job, app.config)
-    state = "failed" if died else job.state
-    return JobView(id=job.id, filename=job.filename, format=job.format, state=state, done=job.done,
-                   total=job.total, error=DIED if died else job.error,
-                   report=Report.from_dict(job.report) if job.report else None,
-                   can_resume=(died or (job.state == "failed" and job.resumable))
-                   and policy.can_resume_import_job(actor, job))
+    return _view(job, actor, app.config)
+
+
+def recent_jobs(app, actor, limit: int = 10) -> list[JobView]:
+    """The newest jobs ``actor`` may see, without their reports."""
+    query = select(ImportJob).options(defer(ImportJob.report)).order_by(ImportJob.created_at.desc()).limit(limit)
+    return [_view(job, actor, app.config, with_report=False) for job in db.session.scalars(query)
+            if policy.can_view_import_job(actor, job)]
 
 
 # Starting and resuming ------------------------------------------------------------------------

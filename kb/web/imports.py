@@ -36,7 +36,8 @@ def require_curator():
 
 def _form(errors: dict | None = None, values: dict | None = None):
     return render_template("imports/upload.html", errors=errors or {}, values=values or {}, formats=FORMATS,
-                           statuses=STATUSES), (422 if errors else 200)
+                           statuses=STATUSES, recent=jobs.recent_jobs(current_app, actor())), \
+        (422 if errors else 200)
 
 
 @bp.get("/")
