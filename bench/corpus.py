@@ -18,6 +18,8 @@ from collections import defaultdict
 from datetime import date
 from pathlib import Path
 
+from kb import dates
+
 ROOT = Path(__file__).resolve().parent.parent
 # ``../shared`` beside the repository, or beside a folder holding it (a worktree).
 SHARED = next((parent / "shared" for parent in ROOT.parents if (parent / "shared" / "corpus").is_dir()),
@@ -66,9 +68,8 @@ class Bigrams:
 
 
 def _story_from_record(record: dict, rng: random.Random) -> dict:
-    day = str(record.get("date") or "")[:10]
     try:
-        published = date.fromisoformat(day) if len(day) == 10 else date(int(day[:4]), 1, 1) if day[:4].isdigit() else None
+        published = dates.parse(record.get("date"))
     except ValueError:
         published = None
     kind = record.get("kind") if record.get("kind") in KINDS else rng.choice(KINDS)
@@ -107,7 +108,7 @@ def generate(size: int, seed: int = 1) -> list[dict]:
             "place": "",
             "kind": rng.choice(KINDS),
             "stage": rng.choice(STAGES),
-            "published_on": date(rng.randint(2005, 2024), rng.randint(1, 12), rng.randint(1, 28)),
+            "published_on": dates.PartialDate(date(rng.randint(2005, 2024), rng.randint(1, 12), rng.randint(1, 28))),
             "tags": rng.sample(tags, rng.randint(1, 4)),
             "organisations": [rng.choice(orgs)],
             "areas": rng.sample(AREAS, rng.randint(1, 2)),
@@ -139,7 +140,8 @@ def load_into(app, stories: list[dict]) -> None:
             rows = [{
                 "id": start + i + 1, "title": s["title"], "slug": f"story-{start + i + 1}", "kind": s["kind"],
                 "summary": s["summary"], "body": s["body"], "status": "published",
-                "published_on": s["published_on"], "place": s["place"], "sector": "", "stage": s["stage"],
+                "published_on": s["published_on"] and s["published_on"].day,
+                "published_on_precision": s["published_on"] and s["published_on"].precision or "", "place": s["place"], "sector": "", "stage": s["stage"],
                 "results": "", "featured": False, "review_note": "", "suggested_tags": [], "suggested_areas": [],
                 "source": "bench", "source_id": str(start + i + 1), "created_at": now, "updated_at": now,
             } for i, s in enumerate(chunk)]

@@ -328,20 +328,42 @@ def test_a_url_that_is_not_a_web_address_is_refused_at_its_field(app, client, co
     assert 'href="#links-1-url"' in page and "Enter a full web address" in page
 
 
-@pytest.mark.parametrize("parts, message", [
-    (["31", "2", "2021"], "Date first published must be a real date"),
-    (["29", "2", "2023"], "Date first published must be a real date"),
-    (["1", "13", "2020"], "Date first published must be a real date"),
-    (["x", "1", "2020"], "Date first published must be a real date"),
-    (["", "4", "2011"], "Date first published must include a day"),
-    (["1", "1", "9999"], "Date first published must be today or in the past"),
+@pytest.mark.parametrize("parts, message, marked", [
+    (["31", "2", "2021"], "Date first published must be a real date", "day"),
+    (["29", "2", "2023"], "Date first published must be a real date", "day"),
+    (["1", "13", "2020"], "Date first published must be a real date", "month"),
+    (["x", "1", "2020"], "Date first published must be a real date", "day"),
+    (["4", "", "2011"], "Date first published must include a month", "month"),
+    (["", "4", ""], "Date first published must include a year", "year"),
+    (["4", "", ""], "Date first published must include a month and a year", "month year"),
+    (["", "", "11"], "The year of the date first published must include 4 numbers", "year"),
+    (["1", "1", "9999"], "Date first published must be today or in the past", "day month year"),
+    (["", "", "9999"], "Date first published must be today or in the past", "year"),
 ])
-def test_a_date_that_does_not_exist_is_refused(app, client, contributor, parts, message):
+def test_a_date_that_does_not_exist_is_refused(app, client, contributor, parts, message, marked):
     response = post(client, published_on=parts)
     assert response.status_code == 422
     page = response.get_data(as_text=True)
-    assert message in page and 'href="#published_on-day"' in page
-    assert f'value="{parts[1]}"' in page  # what was typed is shown again
+    assert message in page and f'href="#published_on-{marked.split()[0]}"' in page
+    assert f'value="{parts[2]}"' in page  # what was typed is shown again
+    # Only the wrong parts are marked.
+    assert page.count("govuk-input--error") == len(marked.split())
+
+
+@pytest.mark.parametrize("parts, shown", [
+    (["", "", "2011"], "2011"),
+    (["", "3", "2011"], "March 2011"),
+    (["4", "3", "2011"], "4 March 2011"),
+])
+def test_a_date_may_be_a_year_or_a_month_and_is_shown_as_given(app, client, contributor, parts, shown):
+    assert post(client, published_on=parts).status_code == 303
+    story = only_story()
+    assert story.published.long() == shown
+    page = client.get(f"/my/stories/{story.slug}/preview").get_data(as_text=True)
+    assert re.search(rf">\s*{shown}\s*<", page) and "1 January" not in page
+    form = client.get(f"/my/stories/{story.slug}/edit").get_data(as_text=True)
+    for name, value in zip(("day", "month", "year"), parts):
+        assert re.search(rf'id="published_on-{name}"[^>]*value="{value}"', form) or not value
 
 
 def test_a_leap_day_is_a_real_date(app, client, contributor):

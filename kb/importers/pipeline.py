@@ -14,7 +14,7 @@ from typing import Callable
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
-from kb import database, policy, unit_of_work
+from kb import dates, database, policy, unit_of_work
 from kb.errors import DomainError, Forbidden, Invalid
 from kb.extensions import db
 from kb.models import GOVERNMENT_LEVELS, KINDS, STAGES
@@ -94,7 +94,7 @@ def _clean(fields: dict, row: Row, field_map: FieldMap = DEFAULT_MAP) -> None:
         fields["body"] = cleaning.drop_repeated_summary(fields.get("summary", ""), fields["body"])
     if fields.get("published_on"):
         try:
-            story_input.parse_date(fields["published_on"])
+            dates.parse(fields["published_on"])
         except (ValueError, TypeError):
             row.warnings.append(f"date “{str(fields['published_on'])[:40]}” is not a date: left out")
             del fields["published_on"]

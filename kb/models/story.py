@@ -6,6 +6,7 @@ from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.ext.orderinglist import ordering_list
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from kb.dates import PartialDate
 from kb.extensions import db
 from kb.models.base import Timestamps
 from kb.models.taxonomy import ActionArea, Organisation, Person, Tag
@@ -212,7 +213,11 @@ class Story(Timestamps, db.Model):
     summary: Mapped[str] = mapped_column(Text, default="")
     body: Mapped[str] = mapped_column(Text, default="")
     status: Mapped[str] = mapped_column(String(20), default="draft", index=True)
+    # When the original appeared: the first day of its year or month when only
+    # those are known, with the precision it was given to ("year", "month",
+    # "day"; "" when there is no date). Read and set both as ``published``.
     published_on: Mapped[date | None] = mapped_column(Date)
+    published_on_precision: Mapped[str] = mapped_column(String(5), default="")
     place: Mapped[str] = mapped_column(String(LIMITS["place"]), default="")
     sector: Mapped[str] = mapped_column(String(LIMITS["sector"]), default="")
     stage: Mapped[str] = mapped_column(String(20), default="")
@@ -302,6 +307,16 @@ class Story(Timestamps, db.Model):
     @property
     def action_areas(self) -> list[ActionArea]:
         return sorted((link.action_area for link in self.area_links), key=lambda a: a.position)
+
+    @property
+    def published(self) -> PartialDate | None:
+        """When the original appeared, to the precision it was given."""
+        return PartialDate.of(self.published_on, self.published_on_precision)
+
+    @published.setter
+    def published(self, value: PartialDate | None) -> None:
+        self.published_on = value.day if value else None
+        self.published_on_precision = value.precision if value else ""
 
     @property
     def kind_label(self) -> str:

@@ -23,7 +23,7 @@ def snapshot(story: Story) -> dict:
         "summary": story.summary or "",
         "body": story.body or "",
         "status": story.status,
-        "published_on": story.published_on.isoformat() if story.published_on else None,
+        "published_on": story.published.iso() if story.published else None,
         "organisations": [o.name for o in story.organisations],
         "people": [p.name for p in story.people],
         "place": story.place or "",

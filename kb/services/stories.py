@@ -20,13 +20,13 @@ from kb.services.suggestions import refresh_story as refresh_suggestions
 CURATED_FIELDS = ("tags", "action_areas", "featured", "related", "evidence_level", "contact_hidden")
 # Set as they come (after cleaning) on the story's own columns.
 PLAIN_FIELDS = (
-    "title", "kind", "summary", "body", "published_on", "place", "sector", "stage", *SECTIONS, "featured",
+    "title", "kind", "summary", "body", "place", "sector", "stage", *SECTIONS, "featured",
     "suggested_tags", "suggested_areas", *SOURCE_FIELDS, "evidence_level", "proposed_evidence_level",
     "evidence_level_reason", *CONTACT_FIELDS, "contact_email", "contact_url", "contact_agreed",
     "contact_hidden", "country", "authority_code", "methods", "government_level",
 )
 EDITABLE_FIELDS = (
-    *PLAIN_FIELDS, "organisations", "people", "links", "action_areas", "tags", "related", "adoptions",
+    *PLAIN_FIELDS, "published_on", "organisations", "people", "links", "action_areas", "tags", "related", "adoptions",
     "adapted_from",
     "evidence",  # the old name of ``results``, still read
 )
@@ -79,6 +79,8 @@ def apply_fields(actor, story: Story, fields: dict, *, imported: bool = False, n
     for field in PLAIN_FIELDS:
         if field in fields:
             setattr(story, field, fields[field])
+    if "published_on" in fields:
+        story.published = fields["published_on"]
     if not (story.country or story.authority_code) and story.place:
         # The free text says where, as far as a known country or authority name goes.
         story.country, story.authority_code = reference.place_from_text(story.place)

@@ -6,10 +6,10 @@ Nothing here reads or writes a story: see ``stories`` for that."""
 from __future__ import annotations
 
 import re
-from datetime import date, datetime
+from datetime import date
 from urllib.parse import urlsplit
 
-from kb import reference
+from kb import dates, reference
 from kb.errors import Invalid
 from kb.models import EVIDENCE_LEVELS, GOVERNMENT_LEVELS, KINDS, SECTIONS, STAGES
 from kb.models.story import LIMITS, LINK_RELS, MAX_ADOPTIONS, MAX_LINKS
@@ -32,21 +32,6 @@ SOURCE_FIELDS = ("source", "source_id")
 # Enough to catch typing mistakes (accounts use it too).
 EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s.]+(\.[^@\s.]+)+$")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-
-
-def parse_date(value) -> date | None:
-    """A date from a date, a datetime, or text as YYYY, YYYY-MM, YYYY-MM-DD or ISO 8601."""
-    if value in (None, ""):
-        return None
-    if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, date):
-        return value
-    text = str(value).strip()
-    for pattern, fmt in ((r"\d{4}", "%Y"), (r"\d{4}-\d{2}", "%Y-%m"), (r"\d{4}-\d{2}-\d{2}", "%Y-%m-%d")):
-        if re.fullmatch(pattern, text):
-            return datetime.strptime(text, fmt).date()
-    return datetime.fromisoformat(text.replace("Z", "+00:00")).date()
 
 
 def is_web_url(url: str) -> bool:
@@ -156,9 +141,10 @@ def clean_story_input(data: dict, *, complete: bool) -> dict:
                 errors[field] = message.format(value=out[field][:60], known=", ".join(known))
     if "published_on" in data:
         try:
-            out["published_on"] = parse_date(data["published_on"])
+            out["published_on"] = dates.parse(data["published_on"])
         except (ValueError, TypeError):
-            errors["published_on"] = "Date first published must be a real date."
+            errors["published_on"] = ("Date first published must be a real date: a year, a month or a day, "
+                                      "like 2020, March 2020 or 4 March 2020.")
     for field in LIST_FIELDS:
         if field in data:
             out[field] = _names(data[field])

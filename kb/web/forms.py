@@ -21,6 +21,7 @@ from wtforms.fields import BooleanField, Field, RadioField, SelectMultipleField,
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, EqualTo, Length, Regexp, ValidationError
 
+from kb import dates
 from kb.services.alerts import FREQUENCY_LABELS
 from kb.services.story_input import EMAIL_PATTERN
 from kb.services.users import MIN_PASSWORD_LENGTH
@@ -37,15 +38,50 @@ def choices(mapping: dict, blank: str | None = None) -> list[SelectChoice]:
 
 # Fields ------------------------------------------------------------------------
 
+class _PartialDateInput(GovDateInput):
+    """GOV.UK's date input, with the error colour on the parts that are wrong only."""
+
+    def map_gov_params(self, field, **kwargs):
+        params = super().map_gov_params(field, **kwargs)
+        wrong = getattr(field, "wrong_parts", None) or ("day", "month", "year")
+        for item, part in zip(params["items"], ("day", "month", "year")):
+            if part not in wrong:
+                item["classes"] = item["classes"].replace("govuk-input--error", "").strip()
+        return params
+
+
+def _wrong_parts(day: str, month: str, year: str) -> tuple[str, ...]:
+    """Which of a date's parts (all given as text, day and month perhaps empty) are not a real date."""
+    wrong = tuple(name for name, value in (("day", day), ("month", month), ("year", year))
+                  if value and not value.isdigit())
+    if wrong:
+        return wrong
+    if len(year) != 4 or int(year) < 1000:
+        return ("year",)
+    if month and not 1 <= int(month) <= 12:
+        return ("month",)
+    if day and not 1 <= int(day) <= calendar.monthrange(int(year), int(month))[1]:
+        return ("day",)
+    return ()
+
+
 class GovDateField(Field):
     """A GOV.UK date input (day, month, year, all named after the field) that may be
-    left empty. Its messages follow the GOV.UK date input pattern."""
+    left empty, or given a year only, or a month and a year: its data is a
+    ``kb.dates.PartialDate`` (or None). Its messages follow the GOV.UK date
+    input pattern, and what was typed is shown again as it was typed."""
 
-    widget = GovDateInput()
+    widget = _PartialDateInput()
 
     def __init__(self, label=None, validators=None, *, noun: str = "Date", **kwargs):
         super().__init__(label, validators, **kwargs)
         self.noun = noun
+        self.wrong_parts: tuple[str, ...] = ()
+
+    def process_data(self, value):
+        self.data = dates.parse(value)
+        # The parts to show (the widget reads what was typed from raw_data).
+        self.raw_data = list(self.data.parts()) if self.data else None
 
     def process_formdata(self, valuelist):
         # Always three parts, so the widget can draw what was typed (even if a
@@ -56,21 +92,19 @@ class GovDateField(Field):
         day, month, year = self.raw_data
         if not (day or month or year):
             return
-        missing = [name for name, value in zip(("day", "month", "year"), self.raw_data) if not value]
-        if missing:
-            raise ValueError(f"{self.noun} must include a {' and a '.join(missing)}")
-        try:
-            numbers = [int(day), int(month), int(year)]
-        except ValueError:
-            raise ValueError(f"{self.noun} must be a real date") from None
-        if not 1000 <= numbers[2] <= 9999 or not 1 <= numbers[1] <= 12:
+        if not year or (day and not month):
+            self.wrong_parts = tuple(name for name, value in (("month", month), ("year", year)) if not value)
+            raise ValueError(f"{self.noun} must include a {' and a '.join(self.wrong_parts)}")
+        self.wrong_parts = _wrong_parts(day, month, year)
+        if self.wrong_parts == ("year",):
+            raise ValueError(f"The year of the {self.noun.lower()} must include 4 numbers")
+        if self.wrong_parts:
             raise ValueError(f"{self.noun} must be a real date")
-        if not 1 <= numbers[0] <= calendar.monthrange(numbers[2], numbers[1])[1]:
-            raise ValueError(f"{self.noun} must be a real date")
-        self.data = date(numbers[2], numbers[1], numbers[0])
+        self.data = dates.from_parts(int(year), int(month) if month else None, int(day) if day else None)
 
     def pre_validate(self, form):
-        if self.data and self.data > date.today():
+        if self.data and self.data.day > date.today():
+            self.wrong_parts = tuple(name for name, value in zip(("day", "month", "year"), self.raw_data) if value)
             raise ValidationError(f"{self.noun} must be today or in the past")
 
     def _value(self):
@@ -89,7 +123,7 @@ class BaseForm(FlaskForm):
 def error_anchor(field) -> str:
     """The id of the element an error summary link should move to."""
     if isinstance(field, GovDateField):
-        return f"{field.id}-day"
+        return f"{field.id}-{(field.wrong_parts or ('day',))[0]}"
     return field.id
 
 

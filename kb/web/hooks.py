@@ -8,6 +8,7 @@ from flask import Flask, current_app, flash, redirect, request, url_for
 from flask_login import current_user
 
 from kb import database, policy
+from kb.dates import PartialDate
 from kb.extensions import login_manager
 from kb.markdown import render_markdown
 from kb.models.story import LINK_RELS
@@ -38,7 +39,10 @@ def commit_request(response):
 
 
 def long_date(value) -> str:
-    """5 April 2011, as GOV.UK writes dates."""
+    """5 April 2011 (or April 2011, or 2011, for a date known to a month or a
+    year), as GOV.UK writes dates."""
+    if isinstance(value, PartialDate):
+        return value.long()
     if not isinstance(value, date):
         return ""
     return f"{value.day} {value:%B %Y}"

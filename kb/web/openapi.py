@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 from functools import lru_cache
 
+from kb import dates
 from kb.models import EVIDENCE_LEVELS, GOVERNMENT_LEVELS, KINDS, SECTIONS, STAGES, STATUSES
 from kb.models.story import LIMITS, LINK_RELS, MAX_ADOPTIONS, MAX_LINKS
 from kb.search import FILTERS, MAX_PER_PAGE, SORTS
@@ -23,7 +24,7 @@ MAX_JSON_DEPTH = 8      # a story with links with tags is 4 levels deep
 MAX_JSON_BYTES = 2 * 1024 * 1024
 NAMES_IN = {"type": "array", "items": {"type": "string", "maxLength": MAX_NAME_LENGTH}, "maxItems": MAX_NAMES}
 SLUGS_IN = {"type": "array", "items": {"type": "string", "maxLength": MAX_NAME_LENGTH}}
-DATE_OR_NULL = {"type": ["string", "null"], "format": "date"}
+DATE_TEXT = "A year, a month or a day (YYYY, YYYY-MM or YYYY-MM-DD), as precise as it was given."
 DATE_TIME_OR_NULL = {"type": ["string", "null"], "format": "date-time"}
 
 
@@ -62,7 +63,7 @@ STORY_SUMMARY = {
     "kind": {"type": "string", "enum": ["", *KINDS]},
     "summary": TEXT,
     "status": {"type": "string", "enum": list(STATUSES)},
-    "published_on": DATE_OR_NULL,
+    "published_on": {"type": ["string", "null"], "pattern": dates.ISO_OUT_PATTERN, "description": DATE_TEXT},
     "organisations": NAMES,
     "action_areas": {"type": "array", "items": TEXT, "description": "Action area slugs."},
     "tags": NAMES,
@@ -107,7 +108,7 @@ STORY_INPUT = {
         "kind": {"type": "string", "enum": ["", *KINDS]},
         "summary": limited("summary"),
         "body": {**limited("body"), "description": "Markdown."},
-        "published_on": {"type": ["string", "null"], "description": "YYYY, YYYY-MM or YYYY-MM-DD."},
+        "published_on": {"type": ["string", "null"], "pattern": dates.ISO_PATTERN, "description": DATE_TEXT},
         "organisations": NAMES_IN,
         "people": NAMES_IN,
         "place": limited("place"),
@@ -241,7 +242,7 @@ SCHEMAS = {
 
 # Human messages for a field of the wrong type.
 FIELD_TYPES = {
-    "title": "text", "kind": "text", "summary": "text", "body": "text", "published_on": "a date as text, or null",
+    "title": "text", "kind": "text", "summary": "text", "body": "text", "published_on": "YYYY, YYYY-MM or YYYY-MM-DD",
     "place": "text", "sector": "text", "stage": "text", "evidence": "text", "source": "text",
     **{name: "text" for name in (*SECTIONS, "evidence_level_reason", "contact_name", "contact_role",
                                  "contact_organisation", "contact_email", "contact_url", "country",
@@ -257,7 +258,7 @@ FIELD_TYPES = {
 
 def field_message(field: str, keyword: str) -> str:
     """What to tell the caller about ``field`` failing the schema keyword ``keyword``."""
-    if keyword in ("pattern", "minLength"):
+    if keyword in ("pattern", "minLength") and field != "published_on":
         return f"Enter a {field}." if field == "title" else f"{field} must not be blank."
     if keyword == "maxLength":
         return f"{field} is too long."

@@ -31,7 +31,7 @@ def story_summary(story) -> dict:
         "kind": story.kind or "",
         "summary": story.summary or "",
         "status": story.status,
-        "published_on": iso(story.published_on),
+        "published_on": story.published.iso() if story.published else None,
         "organisations": [o.name for o in story.organisations],
         "action_areas": [area.slug for area in story.action_areas],
         "tags": [tag.name for tag in story.tags],
