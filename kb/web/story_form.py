@@ -239,7 +239,7 @@ class StoryForm(BaseForm):
         """The form's data for an existing story, to edit it."""
         return {
             "title": story.title, "kind": story.kind, "summary": story.summary, "body": story.body,
-            "published_on": story.published_on, "place": story.place, "sector": story.sector,
+            "published_on": story.published, "place": story.place, "sector": story.sector,
             "stage": story.stage, **{name: getattr(story, name) for name in SECTIONS},
             "country": story.country or "",
             "authority_code": reference.authorities()[story.authority_code].name

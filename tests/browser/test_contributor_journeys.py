@@ -148,3 +148,32 @@ def test_save_a_draft_preview_it_then_submit(page, axe):
     expect(page.locator(".govuk-notification-banner")).to_contain_text("You have signed out")
     page.goto("/account/sign-in")
     axe(page)
+
+
+def test_a_date_known_only_to_the_year_or_the_month_is_kept_and_shown_so(page, axe):
+    register(page, axe, "dater@example.org")
+    page.goto("/stories/new")
+    when = page.get_by_role("group", name="When was it first published?")
+    page.get_by_label("Title").fill("Allotments for all")
+    when.get_by_label("Month").fill("3")
+    page.get_by_role("button", name="Save as draft").last.click()
+
+    summary = page.locator(".govuk-error-summary")
+    expect(summary).to_contain_text("Date first published must include a year")
+    expect(when.get_by_label("Month")).to_have_value("3")  # what was typed is kept
+    expect(when.locator(".govuk-input--error")).to_have_count(1)
+    axe(page)
+    summary.get_by_role("link", name="Date first published must include a year").click()
+    expect(when.get_by_label("Year")).to_be_focused()
+    when.get_by_label("Month").fill("")
+    when.get_by_label("Year").fill("2019")
+    page.get_by_role("button", name="Save and preview").click()
+
+    expect(page).to_have_url(re.compile("/my/stories/allotments-for-all/preview$"))
+    first_published = page.locator(".govuk-summary-list__row", has_text="First published")
+    expect(first_published.locator(".govuk-summary-list__value")).to_have_text("2019")
+    axe(page)
+    page.goto("/my/stories/allotments-for-all/edit")
+    expect(when.get_by_label("Day")).to_have_value("")
+    expect(when.get_by_label("Month")).to_have_value("")
+    expect(when.get_by_label("Year")).to_have_value("2019")
