@@ -47,6 +47,14 @@ def test_stories_are_numbered_in_file_order_whichever_name_another(app):
     assert db.session.scalar(select(Story).where(Story.slug == "case-2")).adapted_from.slug == "case-4"
 
 
+def test_related_stories_earlier_in_the_batch_are_kept_and_unknown_ones_reported(app):
+    records = [case(1), case(2, related=["case-1", "no-such-story"])]
+    report = import_file(SYSTEM, jsonl(records), "jsonl", status="published", app=app)
+    story = db.session.scalar(select(Story).where(Story.slug == "case-2"))
+    assert [s.slug for s in story.related] == ["case-1"]
+    assert report.rows[1].warnings == ["related stories left out, there are none at: no-such-story"]
+
+
 def test_rows_are_committed_in_batches_and_the_index_is_clean_after(app, monkeypatch):
     monkeypatch.setattr(pipeline, "BATCH_SIZE", 7)
     monkeypatch.setattr(pipeline, "INDEX_BATCH", 10)

@@ -357,13 +357,13 @@ class _Run:
 
 
 # Fields that name other stories by slug: set once every record is in, so a
-# record may name a story further down the file.
-STORY_LINK_FIELDS = ("adapted_from", "adoptions")
+# record may name a story further down the file, or earlier in its batch.
+STORY_LINK_FIELDS = ("adapted_from", "adoptions", "related")
 
 
 def _link_stories(actor, pending: list) -> None:
-    """Set each imported story's "adapted from" and adoptions; a story named that kb
-    does not hold is left out with a warning on the record."""
+    """Set each imported story's related stories, "adapted from" and adoptions; a
+    story named that kb does not hold is left out with a warning on the record."""
     for slug, links, result in pending:
         story = stories.get_story(actor, slug)
         known = stories.existing_slugs(_linked_slugs(links))
@@ -373,16 +373,21 @@ def _link_stories(actor, pending: list) -> None:
             if isinstance(item, dict) and item.get("story") and item["story"] not in known:
                 result.warnings.append(f"the link of an adoption to “{item['story']}” was left out: no such story")
                 item["story"] = ""
+        if "related" in links:
+            missing = [name for name in links["related"] if name not in known]
+            if missing:
+                result.warnings.append("related stories left out, there are none at: " + ", ".join(missing))
+                links["related"] = [name for name in links["related"] if name in known]
         try:
             with db.session.begin_nested():
-                stories.update_story(actor, story, links, reason="Imported: adoptions and origin")
+                stories.update_story(actor, story, links, reason="Imported: links to other stories")
         except DomainError as exc:
             _after_rollback()
-            result.warnings.append(f"adoptions and origin left out: {_reason(exc)}")
+            result.warnings.append(f"links to other stories left out: {_reason(exc)}")
 
 
 def _linked_slugs(links: dict) -> list[str]:
-    slugs = [links.get("adapted_from") or ""]
+    slugs = [links.get("adapted_from") or "", *(links.get("related") or [])]
     slugs += [str(item.get("story") or "") for item in links.get("adoptions") or [] if isinstance(item, dict)]
     return [slug for slug in slugs if slug]
 
