@@ -1,6 +1,8 @@
 """Curators: the review queue, reviewing a story, curating any story."""
 from __future__ import annotations
 
+import io
+
 from sqlalchemy import select
 
 from kb import database
@@ -253,3 +255,13 @@ def test_curator_edit_with_a_bad_link_is_shown_again_with_the_error(app, client,
     assert "govuk-error-summary" in response.get_data(as_text=True)
     db.session.expire_all()
     assert story.title == "Keep me"
+
+
+def test_curator_adding_another_link_keeps_the_documents_chosen(app, client, make_user, make_story, sign_in):
+    story = make_story(title="Keep my files")
+    sign_in(make_user("curator"))
+    response = client.post(f"/curate/stories/{story.id}/edit", data={
+        "title": "Keep my files", "kind": "report", "summary": "S", "action": "add_links",
+        "attachments": [(io.BytesIO(b"plain words"), "notes.txt")]}, content_type="multipart/form-data")
+    assert response.status_code == 200
+    assert "notes.txt" in response.get_data(as_text=True)

@@ -108,11 +108,12 @@ def edit(story_id: int):
         return edit_page(item, form, {link.action_area.slug: link.reason for link in item.area_links})
     reasons = {area.slug: request.form.get(f"reason-{area.slug}", "") for area in taxonomy.all_action_areas()}
     action = request.form.get("action", "save")
+    # Before "add another": the documents chosen so far stay on the page it shows.
+    uploads, problems = keep_uploads(form)
     if action in ("add_organisations", "add_people", "add_links", "add_adoptions"):
         field = form[action[4:]]
         field.append_entry()
         return edit_page(item, form, reasons, focus=field.entries[-1].id)
-    uploads, problems = keep_uploads(form)
     valid = form.validate()
     form.attachments.errors = [*form.attachments.errors, *problems]
     if valid and not problems and save_edit(item, form, uploads, reasons):
