@@ -82,8 +82,12 @@ def init_app(app) -> None:
         event.listen(engine, "connect", _sqlite_pragmas)
 
 
+# How long a SQLite write waits for another's lock before failing.
+SQLITE_BUSY_MS = 15000
+
+
 def _sqlite_pragmas(dbapi_connection, connection_record) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA busy_timeout=15000")
+    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_MS}")
     cursor.close()

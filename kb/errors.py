@@ -4,6 +4,8 @@ into a page or the one JSON error shape."""
 
 class DomainError(Exception):
     status = 400
+    title = ""  # the page's heading, when not the status's usual one
+    headers: dict[str, str] = {}
 
     def __init__(self, message: str = "", errors: dict[str, str] | None = None):
         super().__init__(message)
@@ -39,3 +41,5 @@ class Busy(DomainError):
     """Too many requests of this kind at once: try again shortly (429)."""
 
     status = 429
+    title = "The service is busy"
+    headers = {"Retry-After": "30"}

@@ -150,6 +150,46 @@ def test_a_query_past_the_limit_gets_a_page_saying_so_with_the_text_kept(app, cl
     assert len(kept) > 9_000 and kept.startswith("Participatory budgeting in M")
 
 
+def test_a_long_query_gets_its_page_while_the_database_is_locked_for_writing(app, client, make_story):
+    make_story(title="Participatory budgeting", summary="Residents chose where money went.")
+    long = paragraph(2_000)
+    url = app.config["SQLALCHEMY_DATABASE_URI"]
+    with _write_lock(url, "search_texts"):
+        response = client.get("/search", query_string={"q": long})
+    page = html.unescape(response.get_data(as_text=True))
+    assert response.status_code == 200 and "Participatory budgeting" in page
+    assert "qt=" not in page and "?q=Participatory" in page  # the links carry the text itself
+
+
+def _write_lock(url: str, table: str):
+    """Another connection holding the write lock (SQLite's database, or PostgreSQL's table)."""
+    from contextlib import contextmanager
+
+    from sqlalchemy import create_engine, text
+
+    @contextmanager
+    def held():
+        engine = create_engine(url)
+        with engine.connect() as connection:
+            if engine.dialect.name == "sqlite":
+                connection.exec_driver_sql("BEGIN IMMEDIATE")
+            else:
+                connection.begin()
+                connection.execute(text(f"LOCK TABLE {table} IN EXCLUSIVE MODE"))
+            try:
+                yield
+            finally:
+                connection.rollback()
+        engine.dispose()
+    return held()
+
+
+def test_a_search_link_whose_text_kb_does_not_hold_says_so(app, client):
+    response = client.get("/search", query_string={"qt": "0123456789abcdef01234567"})
+    assert response.status_code == 404
+    assert "names a search kb no longer holds" in response.get_data(as_text=True)
+
+
 # Through the real server ---------------------------------------------------------
 
 @pytest.fixture(scope="module")

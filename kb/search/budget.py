@@ -5,7 +5,7 @@ Matching, ranking and phrase checks look at the budget between units of work
 has, with ``MESSAGE`` for the reader. CPU time of the thread, not wall time,
 so a busy machine does not cut searches short.
 
-Costly searches (``is_costly``: wildcards, ranges, very long queries) could
+Costly searches (``is_costly``: prefixes, very long queries) could
 still take a core each, and five at once starved every other page. So the web
 layer runs them through ``costly_slot``: at most ``slots`` of them at once on
 this node (across gunicorn's worker processes, by file locks), each with the
@@ -17,10 +17,11 @@ from __future__ import annotations
 import contextvars
 import fcntl
 import os
-import re
 import time
 from contextlib import contextmanager
 from pathlib import Path
+
+from kb.search import query
 
 MESSAGE = ("This search took too long to finish, so the results may be incomplete. "
            "Try fewer or more specific words.")
@@ -49,19 +50,18 @@ UNLIMITED = Budget()
 
 # CPU seconds a costly search may take (an ordinary one: SEARCH_CPU_BUDGET).
 COSTLY_SECONDS = 0.25
-# A query this long, or with this many words, costs like a wildcard.
+# A query longer than this (a pasted paragraph) costs like a prefix.
 COSTLY_CHARS = 300
-COSTLY_WORDS = 25
-_COSTLY_SYNTAX = re.compile(r"\*|\?(?=[\w?])|\bTO\b|[\[{]")
-BUSY_MESSAGE = ("Too many searches with wildcards, ranges or very long text are running at the moment. "
+BUSY_MESSAGE = ("Too many searches with wildcards or very long text are running at the moment. "
                 "Please try again in a minute, or search for a few specific words.")
 
 
 def is_costly(q: str) -> bool:
-    """Whether a query's syntax or size can make it expensive: a wildcard or
-    ``?``, a range (``[a TO z]``), or a very long text."""
+    """Whether a query can be expensive as the parser reads it: a prefix
+    (``innov*``, expanded to many words) or a very long text. Punctuation the
+    parser reads as text (``*`` alone, ``?``, brackets, ``TO``) costs nothing more."""
     q = q or ""
-    return len(q) > COSTLY_CHARS or len(q.split()) > COSTLY_WORDS or bool(_COSTLY_SYNTAX.search(q))
+    return len(q) > COSTLY_CHARS or query.has_prefix(q)
 
 
 @contextmanager

@@ -289,6 +289,11 @@ def _combine(kind, parts: list) -> wq.Query | None:
     return kind(parts)
 
 
+def has_prefix(text: str) -> bool:
+    """Whether ``text`` holds a prefix (``innov*``), which is expanded to many words."""
+    return any(t.kind == "prefix" for t in _tokens(text))
+
+
 def _uses_syntax(tokens: list[_Token]) -> bool:
     return any(t.kind in ("phrase", "field", "prefix", "op") for t in tokens)
 

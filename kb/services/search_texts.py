@@ -10,27 +10,51 @@ and node reads the same), and the search box still holds the whole text.
 from __future__ import annotations
 
 import hashlib
+import logging
 
-from sqlalchemy import insert
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import insert, text
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
+from kb import database
 from kb.extensions import db
 from kb.models import SearchText
 
+log = logging.getLogger(__name__)
+
 LINK_QUERY_CHARS = 300
+# How long keeping a new text may wait for the database's write lock (an import
+# holding it, on SQLite) before the page is made with the text in its links.
+KEEP_WAIT_MS = 250
 
 
-def key_for(text: str) -> str:
-    """The key that names ``text`` in links, keeping the text if it is new
-    (in a transaction of its own, so a page that only reads writes nothing else)."""
-    key = hashlib.blake2b(text.encode("utf-8"), digest_size=12).hexdigest()
-    if db.session.get(SearchText, key) is None:
-        try:
-            with db.engine.begin() as connection:
-                connection.execute(insert(SearchText).values(key=key, text=text, created_at=db.func.now()))
-        except IntegrityError:  # another request kept the same text first
-            pass
+def key_for(query: str) -> str | None:
+    """The key that names ``query`` in links, keeping the text if it is new (in a
+    transaction of its own, so a page that only reads writes nothing else); None
+    when it cannot be kept now, and the links carry the text itself."""
+    key = hashlib.blake2b(query.encode("utf-8"), digest_size=12).hexdigest()
+    if db.session.get(SearchText, key) is not None:
+        return key
+    try:
+        with db.engine.begin() as connection:
+            _wait_briefly(connection, KEEP_WAIT_MS)
+            try:
+                connection.execute(insert(SearchText).values(key=key, text=query, created_at=db.func.now()))
+            finally:
+                _wait_briefly(connection, None)
+    except IntegrityError:  # another request kept the same text first
+        pass
+    except SQLAlchemyError as exc:
+        log.warning("A long search text was not kept for its links, which carry it whole: %s", exc)
+        return None
     return key
+
+
+def _wait_briefly(connection, ms: int | None) -> None:
+    """Wait at most ``ms`` for locks on this connection (None: as configured again)."""
+    if connection.dialect.name == "sqlite":
+        connection.execute(text(f"PRAGMA busy_timeout={ms if ms is not None else database.SQLITE_BUSY_MS}"))
+    elif ms is not None:  # PostgreSQL: for this transaction only
+        connection.execute(text(f"SET LOCAL lock_timeout = {int(ms)}"))
 
 
 def text_for(key: str | None) -> str:

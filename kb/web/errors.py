@@ -29,9 +29,9 @@ def wants_json() -> bool:
     return request.path.startswith("/api/")
 
 
-def error_response(status: int, message: str = "", errors: dict | None = None):
+def error_response(status: int, message: str = "", errors: dict | None = None, title: str = ""):
     """The page, or JSON ``{"ok": false, "status", "error", "errors"}``, for an error."""
-    title = TITLES.get(status, "Something went wrong")
+    title = title or TITLES.get(status, "Something went wrong")
     if wants_json():
         body = {"ok": False, "status": status, "error": message or title}
         if errors:
@@ -43,7 +43,8 @@ def error_response(status: int, message: str = "", errors: dict | None = None):
 
 def handle_domain_error(exc: DomainError):
     database.rollback()
-    return error_response(exc.status, exc.message, exc.errors)
+    body, status = error_response(exc.status, exc.message, exc.errors, exc.title)
+    return body, status, exc.headers
 
 
 def handle_http_error(exc: HTTPException):

@@ -9,24 +9,34 @@ from urllib.parse import parse_qsl
 from flask import current_app, request, url_for
 
 from kb import search
-from kb.errors import Busy
+from kb.errors import Busy, NotFound
 from kb.search import budget
 from kb.services import search_texts
 
 SEARCH_PARAMS = ("q", "qt", *search.FILTERS, "sort", "page", "status")
+UNKNOWN_SEARCH_LINK = ("This search link names a search kb no longer holds. "
+                       "Search again with the words you were looking for.")
 
 
 def query_text(args) -> str:
-    """The query of these parameters: ``q``, or the long text that ``qt`` names."""
-    return args.get("q", "") or search_texts.text_for(args.get("qt"))
+    """The query of these parameters: ``q``, or the long text that ``qt`` names.
+
+    :raise NotFound: if ``qt`` names no text kb holds.
+    """
+    if args.get("q") or not args.get("qt"):
+        return args.get("q", "")
+    found = search_texts.text_for(args.get("qt"))
+    if not found:
+        raise NotFound(UNKNOWN_SEARCH_LINK)
+    return found
 
 
 def link_args(args) -> list[tuple[str, str]]:
     """These parameters for a link, a long query replaced by its key (``qt``)."""
     pairs = [(k, v) for k, v in args.items(multi=True)]
     q = args.get("q", "")
-    if len(q) > search_texts.LINK_QUERY_CHARS:
-        key = search_texts.key_for(q)
+    key = search_texts.key_for(q) if len(q) > search_texts.LINK_QUERY_CHARS else None
+    if key:
         pairs = [(k, v) for k, v in pairs if k not in ("q", "qt")] + [("qt", key)]
     return pairs
 
