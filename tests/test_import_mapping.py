@@ -111,7 +111,10 @@ def test_a_mapping_file_that_is_not_one_stops_the_import_with_the_reason(app, cl
     source.write_bytes(jsonl(hcd()))
     for text, reason in [("{not json", "is not JSON"),
                          ('{"prefixes": {"method": "hobbies"}}', "“hobbies” is not one of"),
-                         ('{"values": {"stage": {"beta": "released"}}}', "“released” is not one of")]:
+                         ('{"values": {"stage": {"beta": "released"}}}', "“released” is not one of"),
+                         ('{"prefixes": ["method"]}', "are each a JSON object"),
+                         ('{"prefixes": {"method": ["methods"]}}', "is written as text"),
+                         ('{"values": {"stage": {"beta": ["x"]}}}', "is written as text")]:
         mapping = tmp_path / "map.json"
         mapping.write_text(text)
         result = cli("import", str(source), "--map", str(mapping))

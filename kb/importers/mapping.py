@@ -85,7 +85,11 @@ class FieldMap:
         overrides = overrides or {}
         if not isinstance(overrides, dict) or set(overrides) - {"prefixes", "values"}:
             raise MapProblem("A mapping file is a JSON object with “prefixes” and “values”.")
+        if not all(isinstance(overrides.get(part) or {}, dict) for part in ("prefixes", "values")):
+            raise MapProblem("“prefixes” and “values” are each a JSON object.")
         for name, target in (overrides.get("prefixes") or {}).items():
+            if target is not None and not isinstance(target, str):
+                raise MapProblem(f"prefix “{name}”: the field it goes to is written as text.")
             if target and target not in LIST_TARGETS + SINGLE_TARGETS:
                 raise MapProblem(f"prefix “{name}”: “{target}” is not one of "
                                  f"{', '.join(LIST_TARGETS + SINGLE_TARGETS)}.")
@@ -95,6 +99,8 @@ class FieldMap:
                 raise MapProblem(f"values: “{field}” must be one of {', '.join(SINGLE_TARGETS)}, "
                                  "with an object of words and values.")
             for word, value in table.items():
+                if value is not None and not isinstance(value, str):
+                    raise MapProblem(f"values of {field}: the value for “{word}” is written as text.")
                 if value and field in ALLOWED and value not in ALLOWED[field]:
                     raise MapProblem(f"values of {field}: “{value}” is not one of {', '.join(ALLOWED[field])}.")
                 values.setdefault(field, {})[key(word)] = value
