@@ -14,8 +14,8 @@ from pdfs import corrupt_pdf, encrypted_pdf, make_pdf
 
 def test_pdf_is_stored_by_content_hash_under_the_upload_folder(app):
     data = make_pdf("Hello")
-    upload = attachments.store_upload("report.pdf", data)
-    path = attachments.stored_path(upload.sha256)
+    upload = attachments.store_upload(app, "report.pdf", data)
+    path = attachments.stored_path(app, upload.sha256)
     assert path.read_bytes() == data
     assert str(path).startswith(app.config["UPLOAD_DIR"])
     assert path.parent.name == upload.sha256[:2]
@@ -23,27 +23,27 @@ def test_pdf_is_stored_by_content_hash_under_the_upload_folder(app):
 
 
 def test_same_content_twice_is_stored_once(app):
-    first = attachments.store_upload("a.pdf", make_pdf("Same"))
-    second = attachments.store_upload("b.pdf", make_pdf("Same"))
+    first = attachments.store_upload(app, "a.pdf", make_pdf("Same"))
+    second = attachments.store_upload(app, "b.pdf", make_pdf("Same"))
     assert first.sha256 == second.sha256
-    assert len(list(attachments.stored_path(first.sha256).parent.iterdir())) == 1
+    assert len(list(attachments.stored_path(app, first.sha256).parent.iterdir())) == 1
 
 
 def test_type_is_decided_by_content_not_by_name(app):
-    assert attachments.store_upload("notes", b"Plain words\n").content_type == "text/plain"
-    assert attachments.store_upload("notes", b"Plain words\n").filename == "notes.txt"
-    assert attachments.store_upload("scan", make_pdf("x")).filename == "scan.pdf"
+    assert attachments.store_upload(app, "notes", b"Plain words\n").content_type == "text/plain"
+    assert attachments.store_upload(app, "notes", b"Plain words\n").filename == "notes.txt"
+    assert attachments.store_upload(app, "scan", make_pdf("x")).filename == "scan.pdf"
 
 
 def test_file_named_pdf_that_is_not_a_pdf_is_refused(app):
     with pytest.raises(Invalid) as caught:
-        attachments.store_upload("report.pdf", b"<html><script>alert(1)</script></html>")
+        attachments.store_upload(app, "report.pdf", b"<html><script>alert(1)</script></html>")
     assert "is not a PDF" in caught.value.errors["attachments"]
 
 
 def test_binary_file_that_is_neither_pdf_nor_text_is_refused(app):
     with pytest.raises(Invalid) as caught:
-        attachments.store_upload("photo.png", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR")
+        attachments.store_upload(app, "photo.png", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR")
     assert "must be a PDF or a plain text file" in caught.value.errors["attachments"]
 
 
@@ -51,20 +51,20 @@ def test_file_over_20_mb_is_refused_and_one_of_20_mb_accepted(app):
     limit = 20 * 1024 * 1024
     assert app.config["MAX_UPLOAD_BYTES"] == limit
     with pytest.raises(Invalid) as caught:
-        attachments.store_upload("big.txt", b"a" * (limit + 1))
+        attachments.store_upload(app, "big.txt", b"a" * (limit + 1))
     assert "smaller than 20 MB" in caught.value.errors["attachments"]
-    assert attachments.store_upload("big.txt", b"a" * limit).size == limit
+    assert attachments.store_upload(app, "big.txt", b"a" * limit).size == limit
 
 
 def test_empty_file_is_refused(app):
     with pytest.raises(Invalid):
-        attachments.store_upload("empty.pdf", b"")
+        attachments.store_upload(app, "empty.pdf", b"")
 
 
 def test_file_names_lose_folders_and_control_characters(app):
-    upload = attachments.store_upload("../../etc/pass\x00wd.txt", b"words")
+    upload = attachments.store_upload(app, "../../etc/pass\x00wd.txt", b"words")
     assert upload.filename == "passwd.txt"
-    assert attachments.store_upload("C:\\Users\\me\\Bericht ü 📄.pdf", make_pdf("x")).filename == "Bericht ü 📄.pdf"
+    assert attachments.store_upload(app, "C:\\Users\\me\\Bericht ü 📄.pdf", make_pdf("x")).filename == "Bericht ü 📄.pdf"
 
 
 @pytest.mark.parametrize(
@@ -80,11 +80,11 @@ def test_file_names_lose_folders_and_control_characters(app):
 def test_text_is_extracted_or_the_pdf_is_kept_and_flagged(app, make_user, data, status):
     owner = make_user()
     story = stories.create_story(owner, {"title": "With a document"})
-    item = attachments.add_attachment(owner, story, attachments.store_upload("doc.pdf", data))
+    item = attachments.add_attachment(owner, story, attachments.store_upload(app, "doc.pdf", data), app=app)
     database.commit(app)
     assert item.text_status == status
     assert ("Zanzibarite" in item.text) == (status == "ok")
-    assert attachments.stored_path(item.sha256).read_bytes() == data
+    assert attachments.stored_path(app, item.sha256).read_bytes() == data
 
 
 def test_adding_and_removing_a_document_records_revisions_and_index_changes(app, make_user):
@@ -92,7 +92,7 @@ def test_adding_and_removing_a_document_records_revisions_and_index_changes(app,
     story = stories.create_story(owner, {"title": "Documents"})
     database.commit(app)
     changes_before = db.session.query(IndexChange).filter_by(story_id=story.id).count()
-    item = attachments.add_attachment(owner, story, attachments.store_upload("a.txt", b"alpha words"))
+    item = attachments.add_attachment(owner, story, attachments.store_upload(app, "a.txt", b"alpha words"), app=app)
     database.commit(app)
     assert attachments.remove_attachments(owner, story, [item.id]) == ["a.txt"]
     database.commit(app)
@@ -107,22 +107,23 @@ def test_another_contributor_cannot_attach_to_my_story(app, make_user):
     owner, other = make_user(), make_user()
     story = stories.create_story(owner, {"title": "Mine"})
     with pytest.raises(Forbidden):
-        attachments.add_attachment(other, story, attachments.store_upload("a.txt", b"words"))
+        attachments.add_attachment(other, story, attachments.store_upload(app, "a.txt", b"words"), app=app)
 
 
 def test_upload_token_is_only_good_for_the_person_it_was_made_for(app, make_user):
     owner, other = make_user(), make_user()
-    upload = attachments.store_upload("a.txt", b"words")
-    token = attachments.upload_token(owner, upload)
-    assert attachments.upload_from_token(owner, token) == upload
-    assert attachments.upload_from_token(other, token) is None
-    assert attachments.upload_from_token(owner, token[:-2] + "xx") is None
+    upload = attachments.store_upload(app, "a.txt", b"words")
+    token = attachments.upload_token(owner, upload, app=app)
+    assert attachments.upload_from_token(owner, token, app=app) == upload
+    assert attachments.upload_from_token(other, token, app=app) is None
+    assert attachments.upload_from_token(owner, token[:-2] + "xx", app=app) is None
 
 
 def test_document_is_downloaded_never_shown_inline(app, client, make_user, make_story):
     owner = make_user()
     story = stories.create_story(owner, {"title": "Published with a PDF", "kind": "report", "summary": "S."})
-    item = attachments.add_attachment(owner, story, attachments.store_upload("report.pdf", make_pdf("Hi")))
+    upload = attachments.store_upload(app, "report.pdf", make_pdf("Hi"))
+    item = attachments.add_attachment(owner, story, upload, app=app)
     stories.submit_story(owner, story)
     from kb.policy import SYSTEM
 
@@ -138,7 +139,8 @@ def test_document_is_downloaded_never_shown_inline(app, client, make_user, make_
 def test_document_of_a_draft_is_hidden_from_readers(app, client, make_user):
     owner = make_user()
     story = stories.create_story(owner, {"title": "Draft with a PDF"})
-    item = attachments.add_attachment(owner, story, attachments.store_upload("report.pdf", make_pdf("Hi")))
+    upload = attachments.store_upload(app, "report.pdf", make_pdf("Hi"))
+    item = attachments.add_attachment(owner, story, upload, app=app)
     database.commit(app)
     assert client.get(f"/attachments/{item.id}/report.pdf").status_code == 404
 
@@ -149,8 +151,8 @@ def test_a_published_story_is_found_by_a_word_only_inside_its_pdf(app, client, m
     owner = make_user()
     story = stories.create_story(owner, {"title": "Allotments for everyone", "kind": "report",
                                          "summary": "A council let spare land to residents."})
-    attachments.add_attachment(owner, story, attachments.store_upload(
-        "findings.pdf", make_pdf("The quillwort survey found forty new growers.")))
+    upload = attachments.store_upload(app, "findings.pdf", make_pdf("The quillwort survey found forty new growers."))
+    attachments.add_attachment(owner, story, upload, app=app)
     stories.submit_story(owner, story)
     database.commit(app)
     assert "Allotments for everyone" not in client.get("/search?q=quillwort").get_data(as_text=True)

@@ -66,7 +66,8 @@ def test_a_draft_attachment_is_private_and_never_stored_by_a_cache(app, client, 
 
     owner = sign_in(make_user())
     story = stories.create_story(owner, {"title": "Draft with a PDF"})
-    item = attachments.add_attachment(owner, story, attachments.store_upload("report.pdf", make_pdf("Hi")))
+    upload = attachments.store_upload(app, "report.pdf", make_pdf("Hi"))
+    item = attachments.add_attachment(owner, story, upload, app=app)
     database.commit(app)
     with client.get(f"/attachments/{item.id}/report.pdf") as response:
         assert response.status_code == 200
@@ -140,10 +141,10 @@ def test_a_pdf_too_costly_to_read_is_kept_and_flagged(app, make_user):
     assert len(data) < 200_000
     owner = make_user()
     story = stories.create_story(owner, {"title": "With a costly PDF"})
-    item = attachments.add_attachment(owner, story, attachments.store_upload("bomb.pdf", data))
+    item = attachments.add_attachment(owner, story, attachments.store_upload(app, "bomb.pdf", data), app=app)
     database.commit(app)
     assert (item.text_status, item.text) == ("over_limits", "")
-    assert attachments.stored_path(item.sha256).read_bytes() == data
+    assert attachments.stored_path(app, item.sha256).read_bytes() == data
 
 
 def corrupt_the_index(app) -> None:

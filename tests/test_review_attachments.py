@@ -17,8 +17,8 @@ def test_review_page_links_each_document_and_the_curator_can_open_it(app, client
                                                                      status):
     writer = make_user()
     story = make_story(actor=writer, status=status, title="Repair cafes")
-    attachments.add_attachment(writer if status == "draft" else SYSTEM, story,
-                               attachments.store_upload("evaluation.pdf", make_pdf("Repair cafe evaluation")))
+    upload = attachments.store_upload(app, "evaluation.pdf", make_pdf("Repair cafe evaluation"))
+    attachments.add_attachment(writer if status == "draft" else SYSTEM, story, upload, app=app)
     database.commit(app)
     sign_in(make_user("curator"))
     page = client.get(f"/curate/stories/{story.id}").get_data(as_text=True)
@@ -33,7 +33,7 @@ def test_a_reader_cannot_open_a_submitted_storys_document(app, client, make_stor
     writer = make_user()
     story = make_story(actor=writer, status="submitted", title="Repair cafes")
     item = attachments.add_attachment(SYSTEM, story,
-                                      attachments.store_upload("evaluation.pdf", make_pdf("Evaluation")))
+                                      attachments.store_upload(app, "evaluation.pdf", make_pdf("Evaluation")), app=app)
     database.commit(app)
     with client.get(f"/attachments/{item.id}/evaluation.pdf") as response:
         assert response.status_code == 404

@@ -180,8 +180,8 @@ def test_a_tag_alias_and_a_merged_tag_find_the_story(app, make_story):
 
 def test_attachment_text_is_searchable(app, make_story):
     story = make_story(title="Annual report")
-    upload = attachments.store_upload("minutes.txt", b"The committee approved the zebracrossing budget.")
-    attachments.add_attachment(SYSTEM, stories.get_story(SYSTEM, story.slug), upload)
+    upload = attachments.store_upload(app, "minutes.txt", b"The committee approved the zebracrossing budget.")
+    attachments.add_attachment(SYSTEM, stories.get_story(SYSTEM, story.slug), upload, app=app)
     database.commit(app)
     assert titles(search.search_stories(app, "zebracrossing")) == ["Annual report"]
 

@@ -5,6 +5,10 @@ decided by its content, never by its name) and writes it to disk by content
 hash: nothing in the database changes, so a form shown again with errors can
 keep the files already chosen. ``add_attachment`` then attaches a stored file to
 a story, with its text extracted for search, a revision and an index change.
+
+What needs the app's settings (``UPLOAD_DIR``, ``MAX_UPLOAD_BYTES``,
+``SECRET_KEY`` for upload tokens, the ``PDF_*`` limits) is given the app by
+its caller, as search is; nothing here reads Flask's ``current_app``.
 """
 from __future__ import annotations
 
@@ -18,7 +22,6 @@ import unicodedata
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from flask import current_app
 from itsdangerous import BadSignature, URLSafeSerializer
 
 from kb import policy
@@ -51,18 +54,18 @@ class Upload:
     size: int
 
 
-def stored_path(sha256: str) -> Path:
-    """Where the file with this content hash lives."""
-    return Path(current_app.config["UPLOAD_DIR"]) / sha256[:2] / sha256
+def stored_path(app, sha256: str) -> Path:
+    """Where the file with this content hash lives under the app's UPLOAD_DIR."""
+    return Path(app.config["UPLOAD_DIR"]) / sha256[:2] / sha256
 
 
-def get_attachment(viewer, attachment_id: int) -> Attachment:
+def get_attachment(viewer, attachment_id: int, *, app) -> Attachment:
     """The attachment if the viewer may see its story and its file exists.
 
     :raise NotFound: otherwise.
     """
     item = db.session.get(Attachment, attachment_id)
-    if item is None or not policy.can_view_story(viewer, item.story) or not stored_path(item.sha256).exists():
+    if item is None or not policy.can_view_story(viewer, item.story) or not stored_path(app, item.sha256).exists():
         raise NotFound("There is no such document.")
     return item
 
@@ -95,18 +98,18 @@ def safe_filename(name: str, content_type: str) -> str:
     return stem[: 200 - len(ext)] + ext.lower()
 
 
-def max_upload_bytes() -> int:
-    return int(current_app.config["MAX_UPLOAD_BYTES"])
+def max_upload_bytes(app) -> int:
+    return int(app.config["MAX_UPLOAD_BYTES"])
 
 
-def check_upload(filename: str, data: bytes, field: str = "attachments") -> str:
+def check_upload(app, filename: str, data: bytes, field: str = "attachments") -> str:
     """The content type of an acceptable upload.
 
     :raise Invalid: ({field: message}) if it is empty, too large, or neither a PDF
         nor plain text, or if its name promises a type its content is not.
     """
     shown = _UNSAFE_NAME.sub("", os.path.basename((filename or "").replace("\\", "/")))[:100] or "The file"
-    limit = max_upload_bytes()
+    limit = max_upload_bytes(app)
     if not data:
         message = f"“{shown}” is empty."
     elif len(data) > limit:
@@ -123,14 +126,14 @@ def check_upload(filename: str, data: bytes, field: str = "attachments") -> str:
     raise Invalid(message, {field: message})
 
 
-def store_upload(filename: str, data: bytes, field: str = "attachments") -> Upload:
+def store_upload(app, filename: str, data: bytes, field: str = "attachments") -> Upload:
     """Check a file and keep it by content hash under UPLOAD_DIR (once per content).
 
     :raise Invalid: see ``check_upload``.
     """
-    content_type = check_upload(filename, data, field)
+    content_type = check_upload(app, filename, data, field)
     sha256 = hashlib.sha256(data).hexdigest()
-    path = stored_path(sha256)
+    path = stored_path(app, sha256)
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
         # Write then rename, so a reader never sees half a file.
@@ -142,46 +145,45 @@ def store_upload(filename: str, data: bytes, field: str = "attachments") -> Uplo
 
 # Uploads carried through a form shown again ------------------------------
 
-def _serializer() -> URLSafeSerializer:
-    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt="kb-upload")
+def _serializer(app) -> URLSafeSerializer:
+    return URLSafeSerializer(app.config["SECRET_KEY"], salt="kb-upload")
 
 
-def upload_token(actor, upload: Upload) -> str:
+def upload_token(actor, upload: Upload, *, app) -> str:
     """A signed token naming a stored upload, valid only for ``actor``."""
-    return _serializer().dumps({**asdict(upload), "user": getattr(actor, "id", None)})
+    return _serializer(app).dumps({**asdict(upload), "user": getattr(actor, "id", None)})
 
 
-def upload_from_token(actor, token: str) -> Upload | None:
+def upload_from_token(actor, token: str, *, app) -> Upload | None:
     """The upload a token names, if it was made for ``actor`` and the file still exists."""
     try:
-        data = _serializer().loads(token)
+        data = _serializer(app).loads(token)
         upload = Upload(data["sha256"], data["filename"], data["content_type"], int(data["size"]))
     except (BadSignature, KeyError, TypeError, ValueError):
         return None
-    if data.get("user") != getattr(actor, "id", None) or not stored_path(upload.sha256).exists():
+    if data.get("user") != getattr(actor, "id", None) or not stored_path(app, upload.sha256).exists():
         return None
     return upload
 
 
 # Text extraction -----------------------------------------------------------
 
-def extract_text(upload: Upload) -> tuple[str, str]:
+def extract_text(app, upload: Upload) -> tuple[str, str]:
     """(text, status): status is "ok"; "failed" when no text could be had (an
     encrypted, corrupt or image-only PDF); or "over_limits" when extracting it
     took more CPU time, memory or output than allowed (the file is kept either
     way). Never raises for a bad file."""
-    path = stored_path(upload.sha256)
+    path = stored_path(app, upload.sha256)
     if upload.content_type == TEXT:
         return path.read_bytes().decode("utf-8", errors="replace")[:MAX_EXTRACTED_CHARS], "ok"
-    return _pdf_text(path)
+    return _pdf_text(path, app.config)
 
 
-def _pdf_text(path: Path) -> tuple[str, str]:
+def _pdf_text(path: Path, config) -> tuple[str, str]:
     """Extract in a child process limited in CPU time, memory, output and wall time."""
     import subprocess
     import sys
 
-    config = current_app.config
     cpu, memory = int(config["PDF_CPU_SECONDS"]), int(config["PDF_MEMORY_BYTES"])
 
     def limit() -> None:
@@ -208,8 +210,8 @@ def _pdf_text(path: Path) -> tuple[str, str]:
 
 # Attaching and removing ------------------------------------------------------
 
-def _attach(story: Story, upload: Upload) -> Attachment:
-    text, status = extract_text(upload)
+def _attach(app, story: Story, upload: Upload) -> Attachment:
+    text, status = extract_text(app, upload)
     item = Attachment(
         filename=upload.filename,
         content_type=upload.content_type,
@@ -222,14 +224,15 @@ def _attach(story: Story, upload: Upload) -> Attachment:
     return item
 
 
-def attach(actor, story: Story, uploads) -> list[Attachment]:
-    """Attach stored uploads, text extracted for search, inside a save that keeps
-    the revision (``add_attachments`` or ``saving.save_story``).
+def attach(actor, story: Story, uploads, *, app) -> list[Attachment]:
+    """Attach stored uploads (under ``app``'s UPLOAD_DIR), text extracted for
+    search within its PDF limits, inside a save that keeps the revision
+    (``add_attachments`` or ``saving.save_story``).
 
     :raise Forbidden: unless the actor may edit the story.
     """
     policy.require(policy.can_edit_story(actor, story), "You cannot change this story's documents.")
-    return [_attach(story, upload) for upload in uploads]
+    return [_attach(app, story, upload) for upload in uploads]
 
 
 def detach(actor, story: Story, attachment_ids) -> list[str]:
@@ -246,12 +249,12 @@ def detach(actor, story: Story, attachment_ids) -> list[str]:
     return [item.filename for item in removed]
 
 
-def add_attachments(actor, story: Story, uploads: list[Upload], *, reason: str = "") -> list[Attachment]:
+def add_attachments(actor, story: Story, uploads: list[Upload], *, app, reason: str = "") -> list[Attachment]:
     """Attach stored uploads to the story as a change of its own (a revision and an index change).
 
     :raise Forbidden: unless the actor may edit the story.
     """
-    items = attach(actor, story, uploads)
+    items = attach(actor, story, uploads, app=app)
     if items:
         db.session.flush()
         record_revision(actor, story, reason or f"Attached {', '.join(item.filename for item in items)}")
@@ -259,9 +262,9 @@ def add_attachments(actor, story: Story, uploads: list[Upload], *, reason: str =
     return items
 
 
-def add_attachment(actor, story: Story, upload: Upload) -> Attachment:
+def add_attachment(actor, story: Story, upload: Upload, *, app) -> Attachment:
     """Attach one stored upload; see ``add_attachments``."""
-    return add_attachments(actor, story, [upload])[0]
+    return add_attachments(actor, story, [upload], app=app)[0]
 
 
 def remove_attachments(actor, story: Story, attachment_ids) -> list[str]:

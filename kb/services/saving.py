@@ -11,10 +11,11 @@ from kb.services.audit import record_event
 from kb.services.story_input import clean_text
 
 
-def save_story(actor, story: Story | None, data: dict, *, uploads=(), remove=(), submit: bool = False,
+def save_story(actor, story: Story | None, data: dict, *, uploads=(), app=None, remove=(), submit: bool = False,
                reason: str = "", curating: bool = False) -> Story:
     """Create (``story`` None) or change a story with ``data``; take off the
-    attachments with the ids in ``remove``; attach the stored ``uploads``; send
+    attachments with the ids in ``remove``; attach the stored ``uploads`` (kept
+    under ``app``'s UPLOAD_DIR: ``app`` is needed with uploads); send
     it for review if ``submit``. ``curating`` is a curator's edit: any story,
     every field, with an audit event naming the fields changed and ``reason``.
 
@@ -30,7 +31,7 @@ def save_story(actor, story: Story | None, data: dict, *, uploads=(), remove=(),
     else:
         story, steps = stories.change_story(actor, story, data), ["Edited by a curator" if curating else "Edited"]
     removed = attachments.detach(actor, story, remove)
-    added = attachments.attach(actor, story, uploads)
+    added = attachments.attach(actor, story, uploads, app=app)
     if submit:
         stories.mark_submitted(actor, story)
     steps += [f"removed {', '.join(removed)}"] * bool(removed)

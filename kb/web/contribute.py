@@ -9,7 +9,7 @@ person has signed in.
 """
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_wtf.csrf import CSRFError
 
 from kb import policy
@@ -76,7 +76,7 @@ def save_story(form: StoryForm, story, uploads, action: str):
     who = actor()
     try:
         # Until the address is confirmed, "submit" keeps the story as a draft (after_save says why).
-        return saving.save_story(who, story, form.to_fields(), uploads=uploads,
+        return saving.save_story(who, story, form.to_fields(), uploads=uploads, app=current_app,
                                  remove=form.remove_attachments.data or [],
                                  submit=action == "submit" and policy.is_confirmed(who))
     except Invalid as exc:

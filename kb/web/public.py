@@ -158,10 +158,10 @@ def attachment(attachment_id: int, filename: str):
 
     :raise 404: if there is no such attachment or the reader may not see its story.
     """
-    item = attachments.get_attachment(actor(), attachment_id)
+    item = attachments.get_attachment(actor(), attachment_id, app=current_app)
     public = item.story.is_published
     response = send_file(
-        attachments.stored_path(item.sha256),
+        attachments.stored_path(current_app, item.sha256),
         mimetype=item.content_type,
         as_attachment=True,
         download_name=item.filename,

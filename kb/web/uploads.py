@@ -3,7 +3,7 @@ files sent now and those chosen before (carried in signed tokens), stored by
 content hash, and listed on the form so that a form shown again keeps them."""
 from __future__ import annotations
 
-from flask import request
+from flask import current_app, request
 from wtforms.fields.choices import SelectChoice
 
 from kb import policy
@@ -23,8 +23,8 @@ def store_files(files, field: str = "attachments") -> tuple[list[attachments.Upl
     uploads, problems = [], []
     for item in files:
         try:
-            uploads.append(attachments.store_upload(item.filename, item.stream.read(attachments.max_upload_bytes() + 1),
-                                                    field))
+            data = item.stream.read(attachments.max_upload_bytes(current_app) + 1)
+            uploads.append(attachments.store_upload(current_app, item.filename, data, field))
         except Invalid as exc:
             problems.extend(exc.errors.values())
     return uploads, problems
@@ -35,7 +35,8 @@ def keep_uploads(form) -> tuple[list[attachments.Upload], list[str]]:
     on the form, and the messages for files refused (also at the field)."""
     who = actor()
     problems: list[str] = []
-    uploads = [u for u in (attachments.upload_from_token(who, t) for t in form.pending_attachments.data or []) if u]
+    tokens = form.pending_attachments.data or []
+    uploads = [u for u in (attachments.upload_from_token(who, t, app=current_app) for t in tokens) if u]
     chosen = uploaded_files("attachments")
     if chosen and not policy.is_signed_in(who):
         problems.append("Choose your files again after you have signed in: "
@@ -45,7 +46,7 @@ def keep_uploads(form) -> tuple[list[attachments.Upload], list[str]]:
     uploads += stored
     problems += refused
     unique = list({(u.sha256, u.filename): u for u in uploads}.values())
-    tokens = [attachments.upload_token(who, u) for u in unique]
+    tokens = [attachments.upload_token(who, u, app=current_app) for u in unique]
     form.pending_attachments.choices = [
         SelectChoice(token, f"{u.filename} ({max(1, round(u.size / 1024))} KB)") for token, u in zip(tokens, unique)
     ]

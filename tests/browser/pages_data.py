@@ -55,8 +55,8 @@ def populate(app, n_stories: int = 36) -> Collection:
         "organisations": ["Kirklees Council"],
     })
     stories.update_story(SYSTEM, submission, {"tags": ["digital", "repair"]}, reason="Tagged")
-    upload = attachments.store_upload("evaluation.pdf", make_pdf("Repair cafe evaluation"))
-    attachments.add_attachment(contributor, submission, upload)
+    upload = attachments.store_upload(app, "evaluation.pdf", make_pdf("Repair cafe evaluation"))
+    attachments.add_attachment(contributor, submission, upload, app=app)
     stories.update_story(contributor, submission, {
         "body": "## The problem\n\nAbout 1 in 6 toasters were thrown away.\n\n## What we did\n\nWe opened cafes"
                 " in two libraries.\nVolunteers came weekly.",

@@ -190,7 +190,7 @@ def story_attach(slug: str):
     uploads, problems = store_files(files, "file")
     if problems:
         raise Invalid("There is a problem with the documents sent.", {"file": " ".join(problems)})
-    return story_response(saving.save_story(actor, story, {}, uploads=uploads), 201)
+    return story_response(saving.save_story(actor, story, {}, uploads=uploads, app=current_app), 201)
 
 
 def _transition(slug: str, change, schema_name: str | None = None, field: str | None = None):

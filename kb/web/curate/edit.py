@@ -1,7 +1,7 @@
 """Editing every field of any story, including what only curators set."""
 from __future__ import annotations
 
-from flask import render_template, request
+from flask import current_app, render_template, request
 from govuk_frontend_wtf.wtforms_widgets import (
     GovCheckboxesInput,
     GovCheckboxInput,
@@ -87,7 +87,7 @@ def save_edit(story, form, uploads, reasons: dict) -> bool:
     data = form.to_fields()
     data["action_areas"] = [{"slug": slug, "reason": reasons.get(slug, "")} for slug in form.action_areas.data or []]
     try:
-        saving.save_story(actor(), story, data, uploads=uploads, remove=form.remove_attachments.data or [],
+        saving.save_story(actor(), story, data, uploads=uploads, app=current_app, remove=form.remove_attachments.data or [],
                           reason=form.reason.data or "", curating=True)
     except Invalid as exc:
         form.add_errors(exc.errors or {"title": exc.message})
