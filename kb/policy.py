@@ -12,6 +12,7 @@ from kb.models.story import PUBLISHED, STATUSES
 EDITABLE_BY_CONTRIBUTOR = ("draft", "changes_requested")
 SUBMITTABLE = ("draft", "changes_requested", "withdrawn")
 WITHDRAWABLE = ("draft", "submitted", "changes_requested")
+CURATOR_ROLES = ("curator", "admin")  # the accounts that curate; the operator curates too
 
 
 class SystemActor:
@@ -45,7 +46,7 @@ def is_signed_in(user) -> bool:
 
 
 def is_curator(user) -> bool:
-    return role_of(user) in ("curator", "admin", "system")
+    return role_of(user) in (*CURATOR_ROLES, "system")
 
 
 def is_admin(user) -> bool:

@@ -1,4 +1,6 @@
-"""Full-text search with Whoosh. Nothing outside this package imports Whoosh.
+"""Full-text search with Whoosh. Nothing outside this package reads or writes
+the index (the filing classifier and bench/search.py import only Whoosh's
+Porter stemmer).
 
 The one query API, shared by the search page, the JSON API and
 ``bench/relevance.py``::

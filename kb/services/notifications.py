@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
+from kb import policy
 from kb.extensions import db
 from kb.models import Story, User
 from kb.models.base import utcnow
@@ -43,7 +44,7 @@ def send_digests(commit, *, dry_run: bool = False, now: datetime | None = None) 
     Returns (email, number of stories) per digest."""
     now = now or utcnow()
     sent = []
-    curators = db.session.scalars(select(User).where(User.role.in_(("curator", "admin")), User.active.is_(True))
+    curators = db.session.scalars(select(User).where(User.role.in_(policy.CURATOR_ROLES), User.active.is_(True))
                                   .order_by(User.id))
     for curator in list(curators):
         last = mail.aware(curator.digest_sent_at)
