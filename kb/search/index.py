@@ -92,14 +92,6 @@ class IndexHome:
             if child.is_dir() and child.name.startswith(PREFIX) and child.name not in keep:
                 shutil.rmtree(child, ignore_errors=True)
 
-    def ensure(self) -> Path:
-        """The live generation, creating an empty one (watermark 0) if there is none."""
-        path = self.current_path()
-        if path is None:
-            path = self.new_generation()
-            self.swap(path)
-        return path
-
     def open(self):
         path = self.current_path()
         if path is None:

@@ -1,9 +1,7 @@
 """Accounts: register and confirm the address, sign in and out, the account
 page, changing a password and resetting a forgotten one.
 
-Sign-in attempts that fail are counted per account and per address (in
-Flask-Limiter's storage); past either limit, sign-in is refused with a clear
-message until the window ends, even with the right password.
+Signing in, with its counting of failed attempts, is ``kb/web/signing_in.py``.
 """
 from __future__ import annotations
 
@@ -25,11 +23,10 @@ from kb.web.forms import (
     first_errors,
 )
 from kb.web.hooks import actor, login_required
+from kb.web.signing_in import TOO_MANY, attempt_sign_in, client_address
 
 bp = Blueprint("auth", __name__, url_prefix="/account")
 
-SIGN_IN_FAILED = "Enter a correct email address and password."
-TOO_MANY = "You have tried to sign in too many times. Wait 15 minutes, then try again."
 TOO_MANY_REGISTRATIONS = "Too many accounts have been registered from your network lately. Try again in an hour."
 TOO_MANY_RESETS = "You have asked for too many password reset links. Wait an hour, then try again."
 
@@ -45,42 +42,6 @@ def safe_next(target: str | None, default: str = "/my/stories") -> str:
     if parts.scheme or parts.netloc:
         return default
     return target
-
-
-# Rate limiting -------------------------------------------------------------------
-
-def _limits(email: str) -> list[tuple[str, str, str]]:
-    config = current_app.config
-    return [
-        ("sign-in-account", users.normalise_email(email), config["SIGN_IN_LIMIT"]),
-        ("sign-in-address", _address(), config["SIGN_IN_ADDRESS_LIMIT"]),
-    ]
-
-
-def _address() -> str:
-    return request.remote_addr or "unknown"
-
-
-def sign_in_blocked(email: str) -> bool:
-    """True if this account or this address has failed to sign in too often lately."""
-    return any(attempts.over_limit(*limit) for limit in _limits(email))
-
-
-def count_failure(email: str) -> None:
-    for limit in _limits(email):
-        attempts.count(*limit)
-
-
-def attempt_sign_in(email: str, password: str, remember: bool = False) -> str | None:
-    """Sign the person in; None if that worked, else the message to show them."""
-    if sign_in_blocked(email):
-        return TOO_MANY
-    user = users.authenticate(email, password)
-    if user is None:
-        count_failure(email)
-        return SIGN_IN_FAILED
-    login_user(user, remember=remember)
-    return None
 
 
 # Views -------------------------------------------------------------------------
@@ -134,7 +95,7 @@ def register():
     if policy.is_signed_in(actor()):
         return redirect(next_url, 303)
     form = RegisterForm()
-    limit = ("register-address", _address(), current_app.config["REGISTER_ADDRESS_LIMIT"])
+    limit = ("register-address", client_address(), current_app.config["REGISTER_ADDRESS_LIMIT"])
     if form.is_submitted() and attempts.over_limit(*limit):
         form.email.errors = [TOO_MANY_REGISTRATIONS]
         return render_template("account/register.html", form=form, next_url=next_url,
@@ -191,7 +152,7 @@ def password_reset():
     if form.validate_on_submit():
         email = users.normalise_email(form.email.data)
         limits = [("password-reset-account", email, current_app.config["PASSWORD_RESET_LIMIT"]),
-                  ("password-reset-address", _address(), current_app.config["PASSWORD_RESET_ADDRESS_LIMIT"])]
+                  ("password-reset-address", client_address(), current_app.config["PASSWORD_RESET_ADDRESS_LIMIT"])]
         # Counted for every address typed, so being refused reveals no account either.
         if any(attempts.over_limit(*limit) for limit in limits):
             form.email.errors = [TOO_MANY_RESETS]

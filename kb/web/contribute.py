@@ -16,7 +16,7 @@ from kb import policy
 from kb.errors import Invalid
 from kb.models import Organisation, Person
 from kb.services import saving, stories, story_input, taxonomy
-from kb.web.auth import attempt_sign_in
+from kb.web.signing_in import attempt_sign_in
 from kb.web.story_form import StoryForm
 from kb.web.uploads import keep_uploads, offer_removal
 from kb.web.hooks import actor, login_required
