@@ -11,6 +11,8 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from sqlalchemy import create_engine, func, select, text
 
 from kb import database, search
@@ -161,6 +163,36 @@ def test_imported_stories_get_their_filing_suggestions_at_the_end_of_the_import(
     conditions = db.session.scalar(select(AreaSuggestion.action_area_id).where(
         AreaSuggestion.reason.contains("open source")))
     assert suggested[first][conditions] > suggested[second][conditions]
+
+
+def test_an_import_stopped_after_a_batch_leaves_that_batch_with_its_suggestions(app, monkeypatch):
+    from kb.models import AreaSuggestion
+    from kb.services import seed
+
+    seed.load_action_areas(SYSTEM)
+    database.commit(app)
+    monkeypatch.setattr(pipeline, "BATCH_SIZE", 2)
+
+    def stop(done):
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        import_file(SYSTEM, jsonl(case(n) for n in range(5)), "jsonl", status="published", app=app, progress=stop)
+    database.rollback()
+    kept = set(db.session.scalars(select(Story.id)))
+    assert len(kept) == 2
+    assert set(db.session.scalars(select(AreaSuggestion.story_id))) == kept
+
+
+def test_links_between_stories_are_set_in_short_transactions_each_kept(app, monkeypatch):
+    monkeypatch.setattr(pipeline, "BATCH_SIZE", 2)
+    records = [case(1)] + [case(n, related=[f"case-{n - 1}"], adapted_from=f"case-{n - 1}") for n in range(2, 8)]
+    report = import_file(SYSTEM, jsonl(records), "jsonl", status="published", app=app)
+    assert report.counts["imported"] == 7 and not any(row.warnings for row in report.rows)
+    db.session.expire_all()
+    for n in range(2, 8):
+        story = db.session.scalar(select(Story).where(Story.slug == f"case-{n}"))
+        assert [s.slug for s in story.related] == [f"case-{n - 1}"] and story.adapted_from.slug == f"case-{n - 1}"
 
 
 def test_names_met_again_in_later_batches_are_the_same_tags_organisations_and_people(app, monkeypatch):

@@ -211,27 +211,30 @@ def import_rows(actor, rows: list[Row], fmt: str, *, status: str = "submitted", 
     policy.require(policy.can_create_story(actor), "Sign in to import stories.")
     report = report or Report(fmt=fmt, status=status, dry_run=dry_run)
     run = _Run(actor, fmt, status, report, field_map)
+    # Each chunk of work in a short transaction of its own, so that a web write
+    # never waits long behind the import (None: one transaction, a dry run's).
+    commit = None if dry_run or app is None else (lambda: database.commit(app, sync=False))
     start = waiting = 0
     while start < len(rows):
+        before = len(run.imported)
         done = run.batch(rows, start)
         start, waiting = start + done, waiting + done
-        if not dry_run and app is not None:
+        if commit:
             database.commit(app, sync=waiting >= INDEX_BATCH)
             waiting = 0 if waiting >= INDEX_BATCH else waiting
+            # The batch's filing suggestions, so that an import stopped later leaves none without.
+            suggestions.refresh_stories(run.imported[before:], after_chunk=commit)
         if progress:
             progress(done)
     if run.known.pending_links:
         _open_transaction()
-        _link_stories(actor, run.known.pending_links)
+        _link_stories(actor, run.known.pending_links, after_chunk=commit)
     if dry_run:
         database.rollback()
         return report
-    if app is not None:
-        database.commit(app)
-    # Filing suggestions for the new stories together, a chunk per short transaction.
-    suggestions.refresh_stories(run.imported,
-                                after_chunk=(lambda: database.commit(app, sync=False)) if app is not None else None)
-    if app is not None:
+    if app is None:
+        suggestions.refresh_stories(run.imported)
+    else:
         database.commit(app)
     return report
 
@@ -361,10 +364,14 @@ class _Run:
 STORY_LINK_FIELDS = ("adapted_from", "adoptions", "related")
 
 
-def _link_stories(actor, pending: list) -> None:
+def _link_stories(actor, pending: list, after_chunk=None) -> None:
     """Set each imported story's related stories, "adapted from" and adoptions; a
-    story named that kb does not hold is left out with a warning on the record."""
-    for slug, links, result in pending:
+    story named that kb does not hold is left out with a warning on the record.
+    ``after_chunk()`` after every BATCH_SIZE stories (an import commits there)."""
+    for n, (slug, links, result) in enumerate(pending, start=1):
+        if after_chunk and n % BATCH_SIZE == 0:
+            after_chunk()
+            _open_transaction()
         story = stories.get_story(actor, slug)
         known = stories.existing_slugs(_linked_slugs(links))
         if links.get("adapted_from") and links["adapted_from"] not in known:
