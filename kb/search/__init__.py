@@ -306,8 +306,8 @@ WARM_WORDS = 400
 def warm(app, seconds: float) -> dict:
     """Read, for at most about ``seconds`` of wall time, what the first searches
     would otherwise read from the index files: each segment's meta column, the
-    view of published stories, and the postings of the ``WARM_WORDS``
-    commonest words. Returns how many documents and words, and the seconds taken."""
+    view of published stories, the content field's term frequencies, and the
+    postings of the ``WARM_WORDS`` commonest words. Returns how many documents and words, and the seconds taken."""
     import time
 
     started = time.monotonic()
@@ -319,6 +319,7 @@ def warm(app, seconds: float) -> dict:
         view.counts(view.allowed((PUBLISHED,), {}))  # the facets' incidence too
         done["documents"] = len(view.live)
         reader = s.reader()
+        postings.term_stats(reader, "content")  # every word's frequencies (similar stories)
         try:
             common = [text for _, text in reader.most_frequent_terms("content", WARM_WORDS)]
         except Exception:  # a field no story has yet

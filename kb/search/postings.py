@@ -135,6 +135,34 @@ def frequencies_in(reader, field: str, text: str, docs: set) -> dict[int, float]
 
 _lengths: dict[tuple, list[int]] = {}
 _MAX_LENGTHS = 256
+_terms: dict[tuple, dict] = {}
+_MAX_TERM_TABLES = 64
+
+
+def term_stats(reader, field: str) -> list[dict[str, tuple[float, int]]]:
+    """For each segment of ``reader``, every term of ``field`` -> (frequency in
+    the segment, documents holding it), deleted documents included (as Whoosh
+    counts them).
+
+    Read whole once per segment and process: looking terms up one by one in
+    Whoosh's term files costs a file seek and read per segment for each, and a
+    story page looks up every word of the story (similar stories)."""
+    tables = []
+    for segreader, _ in leaves(reader):
+        key = (segreader.segment().segment_id(), field)
+        found = _terms.get(key)
+        if found is None:
+            found = {}
+            if field in segreader.schema.names():
+                from_bytes = segreader.schema[field].from_bytes
+                for text, info in segreader.iter_field(field):
+                    found[from_bytes(text)] = (info.weight(), info.doc_frequency())
+            with _lock:
+                if len(_terms) >= _MAX_TERM_TABLES:
+                    _terms.clear()
+                _terms[key] = found
+        tables.append(found)
+    return tables
 
 
 def field_lengths(reader, field: str, docs) -> dict[int, int]:
@@ -191,4 +219,5 @@ def clear() -> None:
     with _lock:
         _cache.clear()
         _lengths.clear()
+        _terms.clear()
         _size = 0

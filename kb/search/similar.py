@@ -5,12 +5,14 @@ from __future__ import annotations
 import logging
 
 from sqlalchemy import select
+from whoosh.classify import Bo1Model
 
 from kb.extensions import db
 from kb.models import Story
 from kb.models.story import PUBLISHED
-from kb.search import facets, query, rank
+from kb.search import facets, postings, query, rank
 from kb.search.index import searcher
+from kb.search.schema import STEMMED
 from kb.search.sync import home
 
 log = logging.getLogger(__name__)
@@ -50,10 +52,11 @@ def _similar_in(s, app, story_id: int, limit: int) -> list[int]:
     text = " ".join((row.title, row.title, row.summary, query.plain_text(row.body)[:2000]))
     view = facets.view(str(home(app).current_path()), s)
     try:
-        words = dict(s.key_terms_from_text("content", text, numterms=SIMILAR_TERMS))
         reader = s.reader()
+        tables = postings.term_stats(reader, "content")
+        words = dict(key_terms(reader, tables, text, SIMILAR_TERMS))
         docs: set = set()
-        for word in sorted(words, key=lambda w: reader.doc_frequency("content", w)):
+        for word in sorted(words, key=lambda w: sum(t.get(w, _ABSENT)[1] for t in tables)):
             docs |= facets.term_docs(reader, "content", word)
             if len(docs) >= SIMILAR_CANDIDATES:
                 break
@@ -64,6 +67,34 @@ def _similar_in(s, app, story_id: int, limit: int) -> list[int]:
         log.info("Similar stories failed for %s", story_id, exc_info=True)
         return []
     return [view.story_id(doc) for doc, _ in ranked]
+
+
+_ABSENT = (0.0, 0)
+
+
+def key_terms(reader, tables, text: str, number: int) -> list[tuple[str, float]]:
+    """The ``number`` most telling words of ``text`` for the content field, with
+    their weights: Whoosh's ``key_terms_from_text`` (the Bo1 model, normalised),
+    with collection frequencies from ``postings.term_stats`` rather than a
+    term-file lookup per word and segment."""
+    weights: dict[str, float] = {}
+    for token in STEMMED(text):
+        weights[token.text] = weights.get(token.text, 0.0) + 1.0
+    if not weights:
+        return []
+    model = Bo1Model(reader.doc_count_all(), reader.field_length("content"))
+    top_total = sum(weights.values())
+    scored, best = [], 0
+    for word, weight in weights.items():
+        stats = [t[word] for t in tables if word in t]
+        if stats:
+            score = model.score(weight, sum(frequency for frequency, _ in stats), top_total)
+            best = max(best, score)
+            scored.append((score, word))
+    norm = model.normalizer(best, top_total)
+    scored = [(score / norm, word) for score, word in scored]
+    scored.sort(key=lambda item: (0 - item[0], item[1]))
+    return [(word, score) for score, word in scored[:number]]
 
 
 def clear() -> None:
