@@ -7,7 +7,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from math import ceil
 
-from sqlalchemy import func, select
+from sqlalchemy import func, literal, select, union_all
 
 from kb import reference
 from kb.extensions import db
@@ -127,11 +127,9 @@ def add_snippets(hits: list[Hit], terms: set[str]) -> None:
 
 
 def facet_values(counts: dict, filters: dict, full_facet=None) -> dict[str, list[FacetValue]]:
-    out = {}
+    out, tops = {}, {}
     for name, counter in counts.items():
-        selected = set(filters.get(name, ()))
         if name == "place":
-            out[name] = _place_facet(counter, selected)
             continue
         limit = None if name == full_facet else FACET_LIMIT
         top = _commonest(counter)[:limit]
@@ -142,7 +140,15 @@ def facet_values(counts: dict, filters: dict, full_facet=None) -> dict[str, list
             counter = Counter({level: sum(n for value, n in counter.items() if value >= level)
                                for level in EVIDENCE_LEVELS if level})
             top = [level for level in sorted(counter, reverse=True) if counter[level]]
-        labels = _labels(name, top)
+        tops[name] = (top, counter)
+    named = _named_labels({name: top for name, (top, _) in tops.items()})
+    for name, counter in counts.items():
+        selected = set(filters.get(name, ()))
+        if name == "place":
+            out[name] = _place_facet(counter, selected)
+            continue
+        top, counter = tops[name]
+        labels = named[name] if name in named else _labels(name, top)
         out[name] = [
             FacetValue(str(value), labels.get(value, str(value)), counter[value], str(value) in selected)
             for value in top
@@ -154,6 +160,25 @@ def _commonest(counter) -> list:
     """The counter's values, most stories first and equal counts in value order:
     the same order in every process, whatever order the counts were made in."""
     return sorted(counter, key=lambda value: (-counter[value], str(value)))
+
+
+_NAMED = {"area": ActionArea, "tag": Tag, "org": Organisation}
+
+
+def _named_labels(tops: dict[str, list]) -> dict[str, dict]:
+    """The names of the areas, tags and organisations among ``tops`` (facet ->
+    values), in one query for all three (a round trip to the database each cost
+    more than the reading)."""
+    parts = [select(literal(name).label("facet"), model.slug, model.name).where(model.slug.in_(tops[name]))
+             for name, model in _NAMED.items() if tops.get(name)]
+    if not parts:
+        return {}
+    out: dict[str, dict] = {name: {} for name in _NAMED if tops.get(name)}
+    for facet, slug, label in db.session.execute(union_all(*parts) if len(parts) > 1 else parts[0]):
+        out[facet][slug] = label
+    if "area" in out:
+        out["area"][facets.UNFILED] = "Not yet filed"
+    return out
 
 
 def _place_facet(counter, selected: set) -> list[FacetValue]:
@@ -200,10 +225,11 @@ def _labels(name: str, values: list) -> dict:
     return labels
 
 
-def load_hits(results: SearchResults) -> list[tuple[Story, Hit]]:
-    """The hits' stories from the database, in ranked order (missing rows left out)."""
+def load_hits(results: SearchResults, options=()) -> list[tuple[Story, Hit]]:
+    """The hits' stories from the database, in ranked order (missing rows left
+    out); ``options``: loader options for the query (what else to load with them)."""
     ids = results.story_ids
     if not ids:
         return []
-    rows = {story.id: story for story in db.session.scalars(select(Story).where(Story.id.in_(ids)))}
+    rows = {story.id: story for story in db.session.scalars(select(Story).where(Story.id.in_(ids)).options(*options))}
     return [(rows[hit.story_id], hit) for hit in results.hits if hit.story_id in rows]
