@@ -276,3 +276,47 @@ def test_facet_values_with_equal_counts_come_in_one_order_whatever_order_they_we
     counts = [("transport", 3), ("housing", 2), ("energy", 2), ("adult care", 2)]
     orders = [facet_values({"tag": Counter(dict(items))}, {})["tag"] for items in (counts, counts[::-1])]
     assert [v.value for v in orders[0]] == [v.value for v in orders[1]] == ["transport", "adult care", "energy", "housing"]
+
+
+def test_similar_stories_weigh_words_as_whoosh_key_terms_do(app, make_story):
+    from kb.search import postings, similar
+    from kb.search.index import searcher
+
+    texts = ["Food waste collection for flats, weekly food waste bins and composting.",
+             "Food waste in schools: kitchens weigh waste and compost it.",
+             "Bus lanes on the ring road and a park and ride for commuters."]
+    for text in texts:  # each save a segment of its own
+        make_story(title=text[:20], summary=text)
+    with searcher(search.home(app)) as s:
+        reader = s.reader()
+        assert len(postings.leaves(reader)) > 1
+        for text in texts + ["food waste food waste buses", "nothing indexed here zzz"]:
+            ours = similar.key_terms(reader, postings.term_stats(reader, "content"), text, similar.SIMILAR_TERMS)
+            assert ours == s.key_terms_from_text("content", text, numterms=similar.SIMILAR_TERMS)
+
+
+def test_a_search_reads_its_hits_stories_once_and_all_facet_labels_in_one_query(app, client, make_story):
+    from sqlalchemy import event
+
+    from kb.extensions import db
+
+    make_story(title="Kiosk one", summary="A kiosk in the library.", tags=["Libraries", "Kiosks"],
+               organisations=["Leeds City Council"])
+    make_story(title="Kiosk two", summary="A kiosk in the town hall.", tags=["Kiosks"],
+               organisations=["York Council"])
+    statements = []
+
+    def seen(conn, cursor, statement, *args):
+        statements.append(" ".join(statement.split()))
+
+    event.listen(db.engine, "before_cursor_execute", seen)
+    try:
+        for address in ("/api/v1/search?q=kiosk", "/search?q=kiosk"):
+            statements.clear()
+            assert client.get(address).status_code == 200
+            whole_rows = [s for s in statements if s.startswith("SELECT stories.id, stories.title, stories.slug, stories.kind")]
+            labels = [s for s in statements if "FROM tags WHERE tags.slug IN" in s or "FROM organisations WHERE" in s]
+            assert len(whole_rows) == 1, address
+            assert len(labels) == 1, address
+    finally:
+        event.remove(db.engine, "before_cursor_execute", seen)

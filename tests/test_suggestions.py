@@ -213,3 +213,15 @@ def test_kb_suggest_refresh_recomputes_every_story(app, areas, make_story, cli):
     result = cli("suggest", "refresh")
     assert result.exit_code == 0 and "Refreshed the suggestions of 1 stories." in result.output
     assert set(confidences(story)) == set(classifier.AREAS)
+
+
+def test_cross_validation_fits_each_folds_vectoriser_once_for_all_areas(monkeypatch):
+    examples = [classifier.Example(f"Story {i} about {'marmalade and jam' if i % 2 else 'pickles and chutney'}.",
+                                   {area: bool((i >> n) % 2) for n, area in enumerate(classifier.AREAS)})
+                for i in range(40)]
+    fits = []
+    original = classifier.TfidfVectorizer.fit
+    monkeypatch.setattr(classifier.TfidfVectorizer, "fit", lambda self, texts, *a: fits.append(1) or original(self, texts))
+    model = classifier.train(examples, "learned")
+    assert set(model.scales) == set(classifier.AREAS)
+    assert len(fits) == 1 + classifier.FOLDS  # the model, then one per fold (not one per fold and area)
