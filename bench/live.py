@@ -63,7 +63,9 @@ def make_instance(folder, database_url: str | None = None, stories: list[dict] |
 class LiveServer:
     """``kb serve`` in a child process; ``url`` once started."""
 
-    def __init__(self, env: dict, workers: int = 4, log_path=None, timeout: float = 120.0) -> None:
+    # Before it forks, kb serve trains the filing-suggestion model: about 40 s of
+    # CPU with 2,276 filed stories, more on a busy machine.
+    def __init__(self, env: dict, workers: int = 4, log_path=None, timeout: float = 300.0) -> None:
         self.env = env
         self.workers = workers
         self.timeout = timeout

@@ -51,7 +51,7 @@ def kb_server(instance: Path, *, seed: bool = True, workers: int = 2, env: dict 
         log.close()
 
 
-def _wait_until_up(base: str, server, log: Path, timeout: float = 120) -> None:
+def _wait_until_up(base: str, server, log: Path, timeout: float = 300) -> None:
     end = time.monotonic() + timeout
     while time.monotonic() < end:
         if server.poll() is not None:
