@@ -96,7 +96,7 @@ class IndexHome:
         path = self.current_path()
         if path is None:
             return None
-        return whoosh_index.open_dir(str(path))
+        return _reopening(lambda: whoosh_index.open_dir(str(path)))
 
     @contextmanager
     def rebuild_lock(self):
@@ -198,11 +198,29 @@ def searcher(home: IndexHome):
         return
     current = _take(key, name)
     if current is None:
-        current = whoosh_index.open_dir(str(home.folder / name)).searcher()
+        path = home.folder / name
+        current = _reopening(lambda: whoosh_index.open_dir(str(path)).searcher())
     try:
         yield current
     finally:
         _give_back(key, name, current)
+
+
+# Opening a searcher reads the newest table of contents, then its segments'
+# files; another process's commit may delete either in between (it replaced
+# them). Opening again finds the new ones.
+OPEN_ATTEMPTS = 5
+
+
+def _reopening(open_index):
+    """``open_index()``, again if a file it read was replaced meanwhile."""
+    for attempt in range(OPEN_ATTEMPTS):
+        try:
+            return open_index()
+        except FileNotFoundError:
+            if attempt == OPEN_ATTEMPTS - 1:
+                raise
+            time.sleep(0.01 * (attempt + 1))
 
 
 def _take(key: str, name: str):
