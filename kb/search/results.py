@@ -208,21 +208,14 @@ def _place_facet(counter, selected: set) -> list[FacetValue]:
 
 
 def _labels(name: str, values: list) -> dict:
-    if not values:
-        return {}
+    """The labels of the facets whose values are not named in the database (see ``_named_labels``)."""
     if name == "evidence":
         return {v: f"Level {v} or above" if v < max(EVIDENCE_LEVELS) else f"Level {v}" for v in values}
     if name == "kind":
         return {v: KINDS.get(v, v) for v in values}
     if name == "stage":
         return {v: STAGES.get(v, v) for v in values}
-    model = {"area": ActionArea, "tag": Tag, "org": Organisation}.get(name)
-    if model is None:
-        return {}
-    labels = dict(db.session.execute(select(model.slug, model.name).where(model.slug.in_(values))).all())
-    if name == "area":
-        labels[facets.UNFILED] = "Not yet filed"
-    return labels
+    return {}
 
 
 def load_hits(results: SearchResults, options=()) -> list[tuple[Story, Hit]]:
