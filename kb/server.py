@@ -148,6 +148,9 @@ def serve(app, host: str, port: int, workers: int | None = None) -> None:
             "limit_request_line": REQUEST_LINE_LIMIT,
             "limit_request_field_size": REQUEST_FIELD_LIMIT,
             "post_fork": post_fork,
+            # gunicorn's control socket is one path per user (~/.gunicorn/gunicorn.ctl):
+            # two servers would take it from each other, and kb has no use for it.
+            "control_socket_disable": True,
         },
     )
     # In a context of its own: an app context current here would be inherited by

@@ -133,6 +133,17 @@ def test_failed_sign_ins_are_counted_across_every_worker(accounts_instance):
     assert statuses == [422] * 10 + [429] * 4
 
 
+def test_servers_side_by_side_leave_no_shared_control_socket(accounts_instance, tmp_path):
+    """gunicorn's control socket is one path per user: kb turns it off, so two
+    servers (or a test run beside a live one) never take it from each other."""
+    home = tmp_path / "home"
+    home.mkdir()
+    env = {**accounts_instance, "HOME": str(home)}
+    with LiveServer(env, workers=1) as first, LiveServer(env, workers=1, log_path=tmp_path / "second.log") as second:
+        assert fetch(first.url + "/")[0] == fetch(second.url + "/")[0] == 200
+        assert not (home / ".gunicorn").exists()
+
+
 def test_signing_out_ends_copied_cookies_on_every_worker_and_headers_are_served(accounts_instance):
     """Through gunicorn with several workers: a session and a remember-me cookie
     copied before sign-out open nothing after it, whichever worker answers; and
