@@ -66,6 +66,8 @@ def defaults(instance: Path) -> dict:
         "SMTP_CA_FILE": "",
         "MAIL_FROM": "kb <kb@localhost>",
         "MAIL_FOLDER": str(instance / "mail"),
+        # Messages done with are deleted from the outbox after this many days (by kb mail send).
+        "MAIL_KEEP_DAYS": 30,
         "SERVICE_NAME": "kb",
         # The address links in emails start with; in a request without it, the request's own.
         "BASE_URL": "",
@@ -87,6 +89,7 @@ ENV_SETTINGS = {
     "KB_SMTP_CA_FILE": "SMTP_CA_FILE",
     "KB_MAIL_FROM": "MAIL_FROM",
     "KB_BASE_URL": "BASE_URL",
+    "KB_MAIL_KEEP_DAYS": "MAIL_KEEP_DAYS",
 }
 
 
@@ -104,8 +107,19 @@ def load(app, overrides: dict | None = None) -> None:
     if url.startswith("postgresql://"):
         # psycopg 3 is the driver we install.
         app.config["SQLALCHEMY_DATABASE_URI"] = "postgresql+psycopg://" + url[len("postgresql://"):]
+    app.config["MAIL_KEEP_DAYS"] = _whole_days(app.config["MAIL_KEEP_DAYS"], "KB_MAIL_KEEP_DAYS")
     if app.config["ENV_NAME"] == "production":
         _check_production(app.config)
+
+
+def _whole_days(value, name: str) -> int:
+    try:
+        days = int(value)
+    except (TypeError, ValueError):
+        days = 0
+    if days < 1:
+        raise ConfigError(f"{name} must be a whole number of days, 1 or more (it is {value!r}): for example {name}=30")
+    return days
 
 
 def _check_production(config) -> None:

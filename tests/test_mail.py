@@ -158,3 +158,42 @@ def test_a_server_certificate_nobody_vouches_for_is_refused(app, tls_mailbox):
     assert row.status == "pending"
     assert "CERTIFICATE_VERIFY_FAILED" in row.last_error
     assert tls_mailbox.messages == []
+
+
+def test_kb_mail_send_deletes_messages_done_with_after_the_days_kept_and_keeps_pending_ones(smtp_app, mailbox, cli):
+    old = utcnow() - timedelta(days=smtp_app.config["MAIL_KEEP_DAYS"] + 1)
+    rows = {}
+    for name, status, created in [("old sent", "sent", old), ("old refused", "refused", old),
+                                  ("old pending", "pending", old), ("new sent", "sent", utcnow())]:
+        row = mail_service.queue("test", f"{name.replace(' ', '-')}@example.org", name, "test")
+        row.status, row.created_at = status, created
+        if status == "pending":
+            row.claimed_until = utcnow() + timedelta(minutes=5)  # held by another sender: not sent here
+        rows[name] = row
+    db.session.commit()
+    ids = {name: row.id for name, row in rows.items()}
+
+    result = cli("mail", "send")
+
+    assert result.exit_code == 0, result.output
+    assert "2 done with over 30 days ago deleted from the outbox" in result.output
+    kept = set(db.session.scalars(db.select(OutboxMessage.subject)))
+    assert kept == {"old pending", "new sent"}
+    assert db.session.get(OutboxMessage, ids["old sent"]) is None
+
+
+@pytest.mark.parametrize("value", ["0", "thirty", "-3"])
+def test_days_kept_that_are_not_a_whole_number_of_days_are_refused_at_start(tmp_path, monkeypatch, value):
+    from kb import create_app
+    from kb.config import ConfigError
+
+    monkeypatch.setenv("KB_MAIL_KEEP_DAYS", value)
+    with pytest.raises(ConfigError, match="KB_MAIL_KEEP_DAYS must be a whole number of days"):
+        create_app({"INSTANCE_PATH": str(tmp_path)})
+
+
+def test_days_kept_come_from_the_environment(tmp_path, monkeypatch):
+    from kb import create_app
+
+    monkeypatch.setenv("KB_MAIL_KEEP_DAYS", "7")
+    assert create_app({"INSTANCE_PATH": str(tmp_path)}).config["MAIL_KEEP_DAYS"] == 7

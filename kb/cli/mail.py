@@ -23,8 +23,7 @@ def mail_group():
 def mail_send():
     """Send every message due in the outbox (new ones and failed ones due a retry)."""
     click.echo(mail.describe(current_app.config))
-    counts = mail_service.deliver(current_app)
-    click.echo(_counts_line(counts))
+    _deliver_and_prune()
 
 
 @mail_group.command("test")
@@ -57,9 +56,15 @@ def mail_bounce(address: str, reason: str):
     click.echo(f"Recorded: mail to {user.email} bounced ({reason}).")
 
 
-def _counts_line(counts: dict) -> str:
-    return (f"Mail: {counts['sent']} sent, {counts['retry']} to retry later, "
-            f"{counts['refused']} refused, {counts['failed']} given up.")
+def _deliver_and_prune() -> None:
+    """Send what is due, then delete the messages done with more than MAIL_KEEP_DAYS ago."""
+    counts = mail_service.deliver(current_app)
+    keep_days = current_app.config["MAIL_KEEP_DAYS"]
+    pruned = mail_service.prune(keep_days)
+    database.commit(current_app)
+    click.echo(f"Mail: {counts['sent']} sent, {counts['retry']} to retry later, "
+               f"{counts['refused']} refused, {counts['failed']} given up; "
+               f"{pruned} done with over {keep_days} days ago deleted from the outbox.")
 
 
 @click.group("alerts")
@@ -91,4 +96,4 @@ def alerts_send(dry_run: bool):
         click.echo(f"{verb} a digest to {address}: {count} {'story' if count == 1 else 'stories'} to review.")
     click.echo(f"Saved searches due: {run.checked}; alerts: {len(run.sent)}; digests: {len(digests)}.")
     if not dry_run:
-        click.echo(_counts_line(mail_service.deliver(current_app)))
+        _deliver_and_prune()

@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 
 from flask import current_app
 from itsdangerous import BadSignature, URLSafeSerializer
-from sqlalchemy import or_, select, update
+from sqlalchemy import delete, or_, select, update
 
 from kb import mail, unit_of_work
 from kb.extensions import db
@@ -190,6 +190,18 @@ def deliver(app, ids: list[int] | None = None, limit: int | None = None) -> dict
             counts["sent"] += 1
         db.session.commit()
     return counts
+
+
+def prune(keep_days: int) -> int:
+    """Delete the messages done with (sent, given up or refused) more than
+    ``keep_days`` days ago: they hold whole messages, sign-in and reset links
+    among them, and nothing reads them once done. Pending ones stay, whatever
+    their age. Returns how many went; the caller commits."""
+    cutoff = utcnow() - timedelta(days=keep_days)
+    return db.session.execute(
+        delete(OutboxMessage).where(OutboxMessage.status != "pending", OutboxMessage.created_at < cutoff)
+        .execution_options(synchronize_session="fetch")
+    ).rowcount
 
 
 def deliver_quietly(app, ids: list[int]) -> None:
