@@ -1,4 +1,7 @@
 """Readers: the public pages show published stories and nothing else."""
+import re
+
+from kb import database
 from kb.policy import SYSTEM
 from kb.services import stories
 
@@ -97,3 +100,43 @@ def test_story_kept_private_until_published(app, client, make_story):
 
     database.commit(app)
     assert client.get(f"/stories/{story.slug}").status_code == 200
+
+
+def _area_counts(page: str) -> dict[str, int]:
+    return {slug: int(n) for slug, n in re.findall(
+        r'href="/areas/([a-z-]+)">.*?<p class="govuk-body-s">(\d+) stor', page, re.S)}
+
+
+def _section(page: str, heading: str) -> str:
+    start = page.find(f">{heading}</h2>")
+    return page[start:page.find("</h2>", start + len(heading) + 7)] if start >= 0 else ""
+
+
+def test_home_page_shows_every_write_at_once(seeded_app, client, make_story):
+    """The home page's featured and latest stories and counts are kept between
+    requests: a publication, featuring, edit or unpublication shows at the next one."""
+    before = client.get("/").get_data(as_text=True)
+    counts = _area_counts(before)
+    assert counts["networks"] == 4
+    reason = "Shows how a network spreads an idea."
+    story = make_story(title="Newest network story", published_on="2099-01-01",
+                       action_areas=[{"slug": "networks", "reason": reason}])
+    page = client.get("/").get_data(as_text=True)
+    assert _area_counts(page) == {**counts, "networks": 5}
+    assert "Newest network story" in _section(page, "Latest stories")
+
+    stories.set_featured(SYSTEM, story, True)
+    database.commit(seeded_app)
+    page = client.get("/").get_data(as_text=True)
+    assert "Newest network story" in _section(page, "Featured stories")
+    assert "Newest network story" not in _section(page, "Latest stories")
+
+    stories.update_story(SYSTEM, story, {"title": "Renamed network story"})
+    database.commit(seeded_app)
+    assert "Renamed network story" in client.get("/").get_data(as_text=True)
+
+    stories.unpublish_story(SYSTEM, story, "No longer current.")
+    database.commit(seeded_app)
+    page = client.get("/").get_data(as_text=True)
+    assert "network story" not in page
+    assert _area_counts(page) == counts

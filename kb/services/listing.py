@@ -82,6 +82,51 @@ def published_counts_by_area() -> dict[int, int]:
     return dict(rows.all())
 
 
+@dataclass(frozen=True)
+class FrontPage:
+    """What the home page shows that needs every published story read: which
+    stories are featured and latest (ids), and how many are published per area."""
+
+    featured: list[Story]
+    latest: list[Story]
+    counts: dict[int, int]
+
+
+_FRONT_PAGE = "kb_front_page"
+
+
+def front_page(featured: int = 3, latest: int = 6) -> FrontPage:
+    """The home page's featured and latest stories and its counts per area.
+
+    Which stories, and the counts, are kept by each process for the app, with
+    the newest id of the index change log they were read at (one indexed query
+    a request): every change to what decides them (a story's status, date,
+    source, featuring or areas) appends to that log in its own transaction, so
+    the first request after such a write commits reads them again. No staleness
+    is allowed. The stories themselves (titles, cards) are read fresh each time,
+    in one query and its card loads."""
+    from kb.search.sync import latest_change
+
+    version = latest_change()
+    kept = current_app.extensions.get(_FRONT_PAGE)
+    if kept is None or kept[0] != version:
+        featured_ids = list(db.session.scalars(
+            newest_first(published().where(Story.featured.is_(True))).with_only_columns(Story.id).limit(featured)))
+        kept = (version, featured_ids, latest_story_ids(latest, exclude=featured_ids), published_counts_by_area())
+        current_app.extensions[_FRONT_PAGE] = kept
+    _, featured_ids, latest_ids, counts = kept
+    rows = _with_card(featured_ids + latest_ids)
+    return FrontPage([rows[i] for i in featured_ids if i in rows], [rows[i] for i in latest_ids if i in rows],
+                     dict(counts))
+
+
+def _with_card(ids: list[int]) -> dict[int, Story]:
+    """The stories of ``ids`` by id, with what their cards show."""
+    if not ids:
+        return {}
+    return {story.id: story for story in db.session.scalars(select(Story).where(Story.id.in_(ids)).options(*CARD))}
+
+
 # The newest published stories read to choose the home page's latest from.
 LATEST_CANDIDATES = 120
 
@@ -89,7 +134,14 @@ LATEST_CANDIDATES = 120
 def latest_stories(limit: int = 6, exclude: list[int] = (), per_source: int = 2) -> list[Story]:
     """The newest published stories, at most ``per_source`` from each source
     (an import's origin; stories written here count as one source), topped up
-    with the newest of the rest when there are too few sources.
+    with the newest of the rest when there are too few sources; newest first."""
+    ids = latest_story_ids(limit, exclude, per_source)
+    rows = _with_card(ids)
+    return [rows[i] for i in ids if i in rows]
+
+
+def latest_story_ids(limit: int = 6, exclude: list[int] = (), per_source: int = 2) -> list[int]:
+    """The ids of ``latest_stories``, newest first.
 
     Chosen from the ``LATEST_CANDIDATES`` newest (ids and sources only: a
     fraction of the cost of ranking every story by source); only when those
@@ -97,10 +149,11 @@ def latest_stories(limit: int = 6, exclude: list[int] = (), per_source: int = 2)
     query = published().where(Story.id.not_in(exclude)) if exclude else published()
     wanted = max(LATEST_CANDIDATES, limit)
     candidates = db.session.execute(
-        newest_first(query.with_only_columns(Story.id, Story.source)).limit(wanted)).all()
+        newest_first(query.with_only_columns(Story.id, Story.source, Story.published_on)).limit(wanted)).all()
+    when = {row.id: row.published_on for row in candidates}
     ids: list[int] = []
     taken: Counter = Counter()
-    for story_id, source in candidates:
+    for story_id, source, _ in candidates:
         if len(ids) == limit:
             break
         if taken[source or ""] < per_source:
@@ -116,33 +169,19 @@ def latest_stories(limit: int = 6, exclude: list[int] = (), per_source: int = 2)
                 older += db.session.execute(newest_first(query.with_only_columns(
                     Story.id, Story.published_on).where(match)).limit(per_source)).all()
         older.sort(key=lambda row: (row.published_on is not None, row.published_on, row.id), reverse=True)
-        ids += [row.id for row in older if row.id not in ids][:limit - len(ids)]
+        for row in older:
+            if row.id not in ids and len(ids) < limit:
+                ids.append(row.id)
+                when[row.id] = row.published_on
     if len(ids) < limit:
-        rest = [story_id for story_id, _ in candidates if story_id not in ids]
+        rest = [story_id for story_id, _, _ in candidates if story_id not in ids]
         if len(rest) < limit - len(ids) and len(candidates) == wanted:
-            rest = list(db.session.scalars(newest_first(query.where(Story.id.not_in(ids))).with_only_columns(
-                Story.id).limit(limit - len(ids))))
+            rows = db.session.execute(newest_first(query.where(Story.id.not_in(ids))).with_only_columns(
+                Story.id, Story.published_on).limit(limit - len(ids))).all()
+            when.update((row.id, row.published_on) for row in rows)
+            rest = [row.id for row in rows]
         ids += rest[:limit - len(ids)]
-    rows = {story.id: story for story in db.session.scalars(select(Story).where(Story.id.in_(ids)).options(*CARD))}
-    return sorted((rows[i] for i in ids), key=lambda s: (s.published_on is not None, s.published_on, s.id), reverse=True)
-
-
-def _latest_by_source(query, limit: int, per_source: int) -> list[int]:
-    order = (Story.published_on.desc().nulls_last(), Story.id.desc())
-    rank = func.row_number().over(partition_by=func.coalesce(Story.source, ""), order_by=order).label("rank")
-    ranked = query.add_columns(rank).subquery()
-    mixed = (select(ranked.c.id).where(ranked.c.rank <= per_source)
-             .order_by(ranked.c.published_on.desc().nulls_last(), ranked.c.id.desc()).limit(limit))
-    ids = list(db.session.scalars(mixed))
-    if len(ids) < limit:
-        rest = newest_first(query.where(Story.id.not_in(ids)) if ids else query).with_only_columns(Story.id)
-        ids += list(db.session.scalars(rest.limit(limit - len(ids))))
-    return ids
-
-
-def featured_stories(limit: int = 3) -> list[Story]:
-    featured = published().where(Story.featured.is_(True))
-    return list(db.session.scalars(newest_first(featured).limit(limit).options(*CARD)))
+    return sorted(ids, key=lambda i: (when[i] is not None, when[i], i), reverse=True)
 
 
 def stories_of_person(person, page: int, per_page: int) -> Page:

@@ -32,13 +32,13 @@ def case_record_terms() -> dict:
 @bp.get("/")
 def home():
     """The front door: search, the four action areas with counts, featured and latest stories."""
-    featured = listing.featured_stories()
+    front = listing.front_page()
     return render_template(
         "home.html",
         areas=taxonomy.all_action_areas(),
-        counts=listing.published_counts_by_area(),
-        featured=featured,
-        latest=listing.latest_stories(exclude=[story.id for story in featured]),
+        counts=front.counts,
+        featured=front.featured,
+        latest=front.latest,
         unfiled=filing.unfiled_count(actor()) if policy.can_view_suggestions(actor()) else None,
     )
 
