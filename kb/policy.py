@@ -191,6 +191,12 @@ def can_set_story_source(user, story=None) -> bool:
     return is_curator(user)
 
 
+def can_merge_stories(user) -> bool:
+    """See the stories an import flagged as near-duplicates, merge one into
+    another, or dismiss the flag: curators."""
+    return is_curator(user)
+
+
 def can_publish_imported(user) -> bool:
     """Import stories straight into published (others' imports await review)."""
     return is_curator(user)

@@ -144,6 +144,11 @@ MATRIX = {
     ("POST", "/curate/tags/<int:tag_id>/merge"): (303, 403, 403, 303, 303),
     ("POST", "/curate/tags/<int:tag_id>/rename"): (303, 403, 403, 303, 303),
     ("GET", "/curate/tags/duplicates"): (302, 403, 403, 200, 200),
+    # The world's stories are not flagged as near-duplicates: 404 for curators.
+    ("GET", "/curate/duplicates/"): (302, 403, 403, 200, 200),
+    ("GET", "/curate/duplicates/<int:story_id>"): (302, 403, 403, 404, 404),
+    ("POST", "/curate/duplicates/<int:story_id>/merge"): (303, 403, 403, 404, 404),
+    ("POST", "/curate/duplicates/<int:story_id>/dismiss"): (303, 403, 403, 404, 404),
     ("GET", "/curate/import/"): (302, 403, 403, 200, 200),
     ("GET", "/curate/import/<job_id>"): (302, 403, 403, 404, 404),
     ("GET", "/curate/import/<job_id>/report.<fmt>"): (302, 403, 403, 404, 404),

@@ -254,6 +254,7 @@ class _Run:
         self.tags: dict[str, str | None] = {}
         self.built: list = []
         self.imported: list = []  # the stories made, for their filing suggestions at the end
+        self.flags: list = []  # (story, slug of the story it looks like) for the batch's near-duplicates
 
     def batch(self, rows: list[Row], start: int) -> int:
         """Import rows from ``start`` on, for at most BATCH_SIZE rows or BATCH_SECONDS; returns how many.
@@ -279,9 +280,10 @@ class _Run:
                 try:
                     with db.session.no_autoflush:
                         importing.finish(self.actor, self.built, _reason_of(self.fmt))
+                        importing.flag_near_duplicates(self.flags)
                 except (DomainError, SQLAlchemyError) as exc:
                     raise _BatchFailed() from exc
-            self.built = []
+            self.built, self.flags = [], []
             self._ids_from(kept)
             return done
         except _BatchFailed:
@@ -289,7 +291,7 @@ class _Run:
             for made in list(db.session.new):
                 if made in db.session:  # expunging a story also expunges its links
                     db.session.expunge(made)
-        self.built = []
+        self.built, self.flags = [], []
         self.known, self.tags = kept[0], {}
         self.lookup.forget(self.known.slugs)
         del self.report.rows[kept[1]:]
@@ -300,6 +302,8 @@ class _Run:
         _open_transaction()
         for row in rows[start:start + done]:
             self.row(row, isolate=True)
+        importing.flag_near_duplicates(self.flags)
+        self.flags = []
         self._ids_from(kept)
         return done
 
@@ -352,6 +356,10 @@ class _Run:
                 log.warning("Import row at %s could not be saved: %s", row.where, exc)
                 report.failed(row, title, "the database refused the record (a value may be too long)")
                 return
+        near = self.known.near_duplicate_of(fields)
+        if near:
+            self.flags.append((story, near))
+            row.warnings.append(f"same title and organisations as the story “{near}”: flagged for curators")
         self.known.add(fields, story.slug)
         self.imported.append(story)
         report.imported(row, story.title, story.slug)

@@ -259,6 +259,11 @@ class Story(Timestamps, db.Model):
     # Where an imported story came from, so that a second import skips it.
     source: Mapped[str] = mapped_column(String(LIMITS["source"]), default="", index=True)
     source_id: Mapped[str] = mapped_column(String(LIMITS["source_id"]), default="")
+    # An import's flag for curators: this story has the same normalised title and
+    # organisations (kb.likeness.title_key) as that one. Cleared by a merge or a dismissal.
+    duplicate_of_id: Mapped[int | None] = mapped_column(ForeignKey("stories.id", ondelete="SET NULL"), index=True)
+    # A story merged into another: withdrawn, and its address leads to that one.
+    merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("stories.id", ondelete="SET NULL"), index=True)
     first_published_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     submitted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
@@ -296,7 +301,9 @@ class Story(Timestamps, db.Model):
         foreign_keys=[Adoption.story_id], back_populates="story", order_by=Adoption.position,
         collection_class=ordering_list("position"), cascade="all, delete-orphan",
     )
-    adapted_from: Mapped["Story | None"] = relationship(remote_side=lambda: Story.id)
+    adapted_from: Mapped["Story | None"] = relationship(remote_side=lambda: Story.id, foreign_keys=[adapted_from_id])
+    duplicate_of: Mapped["Story | None"] = relationship(remote_side=lambda: Story.id, foreign_keys=[duplicate_of_id])
+    merged_into: Mapped["Story | None"] = relationship(remote_side=lambda: Story.id, foreign_keys=[merged_into_id])
     related: Mapped[list["Story"]] = relationship(
         secondary=story_related,
         primaryjoin=lambda: Story.id == story_related.c.story_id,

@@ -2,14 +2,13 @@
 labels, near-duplicates folded together, snippets, and the hits' rows."""
 from __future__ import annotations
 
-import re
 from collections import Counter
 from dataclasses import dataclass, field
 from math import ceil
 
 from sqlalchemy import func, literal, select, union_all
 
-from kb import reference
+from kb import likeness, reference
 from kb.extensions import db
 from kb.models import EVIDENCE_LEVELS, KINDS, SECTIONS, STAGES, ActionArea, Organisation, Story, Tag
 from kb.models.story import StoryOrganisation
@@ -70,7 +69,6 @@ class SearchResults:
 COLLAPSE_EXTRA = 40
 # Stories whose summary and body start with the same this many letters (normalised) are near-duplicates.
 TEXT_KEY_CHARS = 250
-_NOT_WORDS = re.compile(r"[\W_]+")
 
 
 def collapsed(hits: list[Hit]) -> list[Hit]:
@@ -95,8 +93,8 @@ def collapsed(hits: list[Hit]) -> list[Hit]:
         row = rows.get(hit.story_id)
         if row is None:
             continue
-        keys = [("title", _normal(row.title), tuple(sorted(orgs.get(row.id, ()))))]
-        text = _normal(row.start or "")
+        keys = [("title", *likeness.title_key(row.title, orgs.get(row.id, ())))]
+        text = likeness.normal_text(row.start or "")
         if len(text) >= TEXT_KEY_CHARS:
             keys.append(("text", text[:TEXT_KEY_CHARS]))
         first = next((group_of[key] for key in keys if key in group_of), None)
@@ -108,10 +106,6 @@ def collapsed(hits: list[Hit]) -> list[Hit]:
         for key in keys:
             group_of.setdefault(key, first)
     return kept
-
-
-def _normal(text: str) -> str:
-    return " ".join(_NOT_WORDS.sub(" ", text.lower()).split())
 
 
 def add_snippets(hits: list[Hit], terms: set[str]) -> None:

@@ -141,6 +141,17 @@ def finish(actor, built: list[tuple[Story, list[str]]], reason: str) -> None:
     record_index_change(*(story.id for story in made))
 
 
+def flag_near_duplicates(flags: list[tuple[Story, str]]) -> None:
+    """Flag each written story as a near-duplicate of the story at the slug given
+    with it (``kb.likeness.title_key``), for curators to merge or dismiss."""
+    if not flags:
+        return
+    ids = dict(db.session.execute(select(Story.slug, Story.id).where(Story.slug.in_({slug for _, slug in flags}))).all())
+    for story, slug in flags:
+        story.duplicate_of_id = ids.get(slug)
+    db.session.flush()
+
+
 def import_story(actor, data: dict, status: str, *, reason: str, lookup: Lookup | None = None) -> Story:
     """One story from an import (see ``build_story``), written at once."""
     story, actions = build_story(actor, data, status, lookup)

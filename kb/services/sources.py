@@ -8,7 +8,8 @@ from urllib.parse import urlsplit
 from sqlalchemy import select
 
 from kb.extensions import db
-from kb.models import Link, Story
+from kb.models import Link, Organisation, Story
+from kb.models.story import StoryOrganisation
 from kb.services.story_input import clean_text
 
 _TRACKING_PARAMS = ("utm_", "fbclid", "gclid", "mc_cid", "mc_eid")
@@ -43,6 +44,19 @@ def source_keys():
     query = (
         select(Story.source, Story.source_id, Story.slug, Link.url)
         .outerjoin(Link, (Link.story_id == Story.id) & (Link.rel == "source"))
+    )
+    return db.session.execute(query).all()
+
+
+def title_rows():
+    """(slug, title, organisation slug or None) for every story not merged into
+    another, for an import to tell which of its records look like a story kb
+    holds (``kb.likeness.title_key``)."""
+    query = (
+        select(Story.slug, Story.title, Organisation.slug)
+        .outerjoin(StoryOrganisation, StoryOrganisation.story_id == Story.id)
+        .outerjoin(Organisation, Organisation.id == StoryOrganisation.organisation_id)
+        .where(Story.merged_into_id.is_(None))
     )
     return db.session.execute(query).all()
 

@@ -6,7 +6,8 @@ from flask import Blueprint, current_app, redirect, render_template, request, se
 from kb import policy, reference
 from kb.models import EVIDENCE_LEVELS, SECTIONS, Organisation, Person
 from kb.models.story import LIMITS
-from kb.services import attachments, filing, listing, spread, stories, taxonomy
+from kb.errors import NotFound
+from kb.services import attachments, filing, listing, near_duplicates, spread, stories, taxonomy
 from kb.web.hooks import actor
 from kb.web.params import search_from
 
@@ -61,9 +62,19 @@ def story(slug: str):
     """One story with every field; ``search`` (the search the reader came from)
     makes the breadcrumb go back to that search.
 
+    A story merged into another leads there.
+
     :raise 404: if there is no such story, or the reader may not see it (a draft).
     """
-    item = stories.get_story(actor(), slug)
+    try:
+        item = stories.get_story(actor(), slug)
+    except NotFound:
+        item = None
+    if item is None or item.merged_into_id is not None:
+        kept = near_duplicates.merged_into(actor(), slug)
+        if kept is None:
+            raise NotFound("There is no story at this address.")
+        return redirect(url_for("public.story", slug=kept.slug), 301)
     return render_template("story.html", story=item, search_page=search_from(request.args.get("search")),
                            show_contact=policy.can_see_contact(actor(), item), spread=spread.spread_of(actor(), item))
 

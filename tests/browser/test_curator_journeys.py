@@ -1,12 +1,15 @@
 """Curators in a real browser: review a submission and ask for changes; the
 contributor sees the note, edits and resubmits; the curator sees the diff and
 publishes; a reader finds the story in search. A curator merges two tags and
-a search by the old tag finds the stories. Every page passes the accessibility check."""
+a search by the old tag finds the stories. A curator merges an imported
+near-duplicate story into the story it repeats. Every page passes the accessibility check."""
 from __future__ import annotations
 
+import json
 import re
 
 from kb import database
+from kb.importers import import_file
 from kb.policy import SYSTEM
 from kb.services import stories, users
 
@@ -144,3 +147,40 @@ def test_curator_tags_chosen_search_results_in_bulk(browser, live_server, axe, s
     axe(curator)
     visit(curator, axe, "/tags/delicious")
     expect(curator.get_by_role("link", name="Bookmarks for April 6th through April 27th")).to_be_visible()
+
+
+def test_curator_merges_an_imported_near_duplicate_and_its_address_leads_to_the_kept_story(
+        browser, live_server, page, axe, seeded_app):
+    person(seeded_app, "curator", "merger@example.org")
+    stories.publish_story(SYSTEM, stories.create_story(SYSTEM, {
+        "title": "Repair cafés in Leeds", "kind": "case_study", "summary": "Volunteers fix things.",
+        "organisations": ["Leeds City Council"]}))
+    database.commit(seeded_app)
+    record = {"title": "Repair Cafés in Leeds!", "summary": "Fixing.", "kind": "case_study",
+              "organisations": ["Leeds City Council"], "tags": ["Repair"],
+              "links": [{"url": "https://example.org/repair", "rel": "source"}]}
+    import_file(SYSTEM, json.dumps(record).encode(), "jsonl", status="published", app=seeded_app)
+
+    curator = signed_in_page(browser, live_server, axe, "merger@example.org")
+    visit(curator, axe, "/curate/duplicates/")
+    expect(curator.locator("#duplicate-count")).to_contain_text("1 story was imported")
+    curator.get_by_role("link", name=re.compile("^Repair Cafés in Leeds!")).click()
+    expect(curator.get_by_role("heading", level=1)).to_have_text("Repair Cafés in Leeds!")
+    axe(curator)
+    curator.get_by_role("button", name="Merge the stories").click()
+    expect(curator.locator(".govuk-error-summary")).to_contain_text("Choose which story to keep")
+    axe(curator)
+    curator.get_by_label("The other story: Repair cafés in Leeds (Published)").check()
+    curator.get_by_role("button", name="Merge the stories").click()
+    expect(curator.locator(".govuk-notification-banner")).to_contain_text(
+        "Merged “Repair Cafés in Leeds!” into “Repair cafés in Leeds”")
+    expect(curator.locator("#duplicate-count")).to_contain_text("0 stories")
+    axe(curator)
+    visit(curator, axe, "/curate/audit")
+    expect(curator.locator("table.kb-audit")).to_contain_text("merge")
+
+    page.goto("/stories/repair-cafes-in-leeds-2")
+    expect(page).to_have_url(re.compile("/stories/repair-cafes-in-leeds$"))
+    expect(page.locator("#main-content")).to_contain_text("example.org/repair")
+    axe(page)
+    curator.context.close()

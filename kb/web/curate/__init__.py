@@ -1,4 +1,4 @@
-"""Curators' pages under /curate/: the review queue, reviewing and curating a
+"""Curators' pages under /curate/: the review queue, near-duplicate stories flagged by imports, reviewing and curating a
 story, filing from kb's suggestions, revisions, the tag vocabulary, bulk
 changes, organisations' home authorities and the audit log, one
 module per feature, all on the one ``curate`` blueprint.
@@ -10,6 +10,7 @@ from kb.web.curate import (  # each registers its routes on bp
     audit,
     bulk,
     classification,
+    duplicates,
     edit,
     filing,
     organisations,
@@ -19,4 +20,4 @@ from kb.web.curate import (  # each registers its routes on bp
 )
 from kb.web.curate.common import bp
 
-__all__ = ["audit", "bp", "bulk", "classification", "edit", "filing", "organisations", "review", "revisions", "tags"]
+__all__ = ["audit", "bp", "bulk", "classification", "duplicates", "edit", "filing", "organisations", "review", "revisions", "tags"]
