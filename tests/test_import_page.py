@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import csv
+import json
 import io
 from pathlib import Path
 
@@ -79,3 +80,41 @@ def test_an_unknown_import_is_a_404(app, client, make_user, sign_in):
     sign_in(make_user("curator"))
     assert client.get("/curate/import/" + "0" * 32).status_code == 404
     assert client.get("/curate/import/not-an-id/report.csv").status_code == 404
+
+
+def jsonl_upload(client, records: list[dict], mapping: bytes | None = None, map_name: str = "map.json"):
+    data = {"format": "jsonl", "status": "published",
+            "file": (io.BytesIO("\n".join(json.dumps(r) for r in records).encode()), "records.jsonl")}
+    if mapping is not None:
+        data["map"] = (io.BytesIO(mapping), map_name)
+    return client.post("/curate/import/", data=data, content_type="multipart/form-data")
+
+
+MAPPED = {"title": "Mapped", "summary": "S.", "kind": "case_study", "tags": ["team: Ada", "beta", "Parks"],
+          "links": [{"url": "https://example.org/mapped", "rel": "source"}]}
+
+
+def test_an_uploaded_mapping_file_maps_the_records_as_kb_import_map_does(app, client, make_user, sign_in):
+    sign_in(make_user("curator"))
+    mapping = json.dumps({"prefixes": {"team": "people"}, "values": {"stage": {"beta": "pilot"}}}).encode()
+    response = jsonl_upload(client, [MAPPED], mapping)
+    assert response.status_code == 303
+    finished(client, response)
+    story = db.session.scalar(select(Story).where(Story.title == "Mapped"))
+    assert [p.name for p in story.people] == ["Ada"] and story.stage == "pilot"
+    assert [t.name for t in story.tags] == ["Parks"]
+
+
+def test_a_mapping_file_that_cannot_be_used_is_shown_in_the_error_summary_and_at_the_field(
+        app, client, make_user, sign_in):
+    sign_in(make_user("curator"))
+    for mapping, reason in ((b"{not json", "The mapping file is not JSON"),
+                            (b'{"prefixes": {"team": "nowhere"}}', "prefix “team”: “nowhere” is not one of"),
+                            (b"", "The mapping file is empty.")):
+        response = jsonl_upload(client, [MAPPED], mapping)
+        page = response.get_data(as_text=True)
+        assert response.status_code == 422, reason
+        assert 'class="govuk-error-summary' in page and 'href="#map"' in page
+        field_error = page.split('id="map-error"', 1)[1].split("</p>", 1)[0]
+        assert reason in field_error
+    assert db.session.scalar(select(Story)) is None

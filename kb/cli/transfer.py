@@ -71,7 +71,7 @@ def import_command(file: Path, fmt, status, as_email, dry_run, include_private, 
     field_map = DEFAULT_MAP
     if map_path:
         try:
-            field_map = FieldMap.from_json(Path(map_path).read_text(encoding="utf-8", errors="replace"))
+            field_map = FieldMap.from_file(Path(map_path).read_bytes())
         except MapProblem as exc:
             fail(f"{map_path}: {exc}")
     data = file.read_bytes()

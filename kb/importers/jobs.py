@@ -33,6 +33,7 @@ from kb import policy
 from kb.errors import Conflict, NotFound
 from kb.extensions import db
 from kb.importers.formats import FileProblem
+from kb.importers.mapping import DEFAULT as DEFAULT_MAP, FieldMap
 from kb.importers.pipeline import import_file
 from kb.importers.report import Report
 from kb.models import ImportJob, User
@@ -120,8 +121,9 @@ def _where() -> dict:
 
 
 def start_import(app, actor, filename: str, data: bytes, fmt: str, *, status: str = "submitted",
-                 dry_run: bool = False, include_private: bool = False) -> str:
-    """Keep ``data`` as a queued job and start running it in this process; returns its id.
+                 dry_run: bool = False, include_private: bool = False, field_map: FieldMap = DEFAULT_MAP) -> str:
+    """Keep ``data`` (with the mapping's text) as a queued job and start running it
+    in this process; returns its id.
 
     :raise Forbidden: unless ``actor`` may import (as published, if ``status`` is published).
     """
@@ -132,7 +134,7 @@ def start_import(app, actor, filename: str, data: bytes, fmt: str, *, status: st
     with db.engine.begin() as connection:
         connection.execute(insert(ImportJob).values(
             id=job_id, user_id=actor.id, filename=filename[:200], format=fmt, status=status, dry_run=dry_run,
-            include_private=include_private, data=data, state="queued", done=0, total=0, error="",
+            include_private=include_private, data=data, field_map=field_map.text, state="queued", done=0, total=0, error="",
             resumable=False, run=1, heartbeat_at=utcnow(), created_at=utcnow(), **_where()))
     _start_thread(app, job_id, 1, actor.id)
     return job_id
@@ -230,13 +232,15 @@ def run_job(app, job_id: str, run: int, actor_id: int) -> None:
             return
         with engine.connect() as connection:
             job = connection.execute(select(ImportJob.data, ImportJob.format, ImportJob.status, ImportJob.dry_run,
-                                            ImportJob.include_private).where(ImportJob.id == job_id)).one()
+                                            ImportJob.include_private, ImportJob.field_map)
+                                     .where(ImportJob.id == job_id)).one()
         beat = Heartbeat(engine, job_id, run, float(app.config["IMPORT_HEARTBEAT_SECONDS"]))
         beat.start()
         try:
+            field_map = FieldMap.from_json(job.field_map) if job.field_map else DEFAULT_MAP
             report = import_file(db.session.get(User, actor_id), job.data, job.format, status=job.status,
                                  dry_run=job.dry_run, include_private=job.include_private, app=app,
-                                 progress=beat.advance, on_rows=beat.set_total)
+                                 progress=beat.advance, on_rows=beat.set_total, field_map=field_map)
             ending = {"state": "done", "report": report.to_dict()}
         except FileProblem as exc:
             ending = {"state": "failed", "error": str(exc)}

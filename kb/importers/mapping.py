@@ -11,7 +11,8 @@ so that tags keep only topics:
   (the record's own ``stage`` or ``government_level`` is read through the same
   table, so ``"stage": "Pilot"`` works too).
 
-``DEFAULT_MAP`` is used unless ``kb import --map FILE`` gives a JSON file of
+``DEFAULT_MAP`` is used unless ``kb import --map FILE`` (or the upload page's
+mapping file) gives a JSON file of
 the same shape; its entries replace the defaults one by one, and a target of
 ``null`` or ``""`` turns a default off (the tag stays a tag). Keys are compared
 in lower case, with underscores and runs of spaces read as one space (a hyphen
@@ -109,13 +110,26 @@ class FieldMap:
                        for field, table in values.items()}
         self.words = {word: field for field, table in self.values.items() for word in table}
 
+    # The mapping file's text as given ("" for the defaults), kept with an upload's job.
+    text = ""
+
     @classmethod
     def from_json(cls, text: str) -> "FieldMap":
         """:raise MapProblem: if the text is not a mapping."""
         try:
-            return cls(json.loads(text))
+            field_map = cls(json.loads(text))
         except json.JSONDecodeError as exc:
             raise MapProblem(f"The mapping file is not JSON: {exc.msg} (line {exc.lineno}).") from exc
+        field_map.text = text
+        return field_map
+
+    @classmethod
+    def from_file(cls, data: bytes) -> "FieldMap":
+        """The mapping in a file's bytes (``kb import --map`` and the upload page's mapping file).
+
+        :raise MapProblem: if the file is not a mapping.
+        """
+        return cls.from_json(data.decode("utf-8", errors="replace"))
 
     def apply(self, fields: dict, warnings: list[str]) -> None:
         """Move the tags the mapping names to their fields; read the record's

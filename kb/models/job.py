@@ -28,6 +28,8 @@ class ImportJob(db.Model):
     dry_run: Mapped[bool] = mapped_column(Boolean, default=False)
     include_private: Mapped[bool] = mapped_column(Boolean, default=False)
     data: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
+    # The field mapping file's text, checked when uploaded ("": the defaults).
+    field_map: Mapped[str] = mapped_column(Text, default="")
     state: Mapped[str] = mapped_column(String(20), default="queued", index=True)
     done: Mapped[int] = mapped_column(Integer, default=0)
     total: Mapped[int] = mapped_column(Integer, default=0)

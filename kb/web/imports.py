@@ -13,6 +13,7 @@ from flask import Blueprint, Response, current_app, redirect, render_template, r
 from kb import policy
 from kb.errors import NotFound
 from kb.importers import FORMATS, STATUSES, FileProblem, detect_format, jobs
+from kb.importers.mapping import DEFAULT as DEFAULT_MAP, FieldMap, MapProblem
 from kb.models.story import PUBLISHED
 from kb.web.hooks import actor, require_sign_in
 
@@ -50,7 +51,10 @@ def upload():
 def upload_post():
     """Check the form, start the import and go to its progress page.
 
-    :raise 403: unless a curator. Answers 422 with the form for a missing file or bad choice.
+    The optional mapping file (``map``) is read and checked as ``kb import --map`` reads it.
+
+    :raise 403: unless a curator. Answers 422 with the form for a missing file, a bad
+        choice or a mapping file that cannot be used.
     """
     values = {key: request.form.get(key, "") for key in ("format", "status", "dry_run", "private")}
     file = request.files.get("file")
@@ -70,10 +74,20 @@ def upload_post():
             fmt = detect_format(file.filename or "", data)
         except FileProblem as exc:
             errors["format"] = str(exc)
+    field_map = DEFAULT_MAP
+    map_file = request.files.get("map")
+    map_data = map_file.read() if map_file else b""
+    if map_data:
+        try:
+            field_map = FieldMap.from_file(map_data)
+        except MapProblem as exc:
+            errors["map"] = f"The mapping file cannot be used: {exc}"
+    elif map_file and map_file.filename:
+        errors["map"] = "The mapping file is empty."
     if errors:
         return _form(errors, values)
     options = {"status": values["status"], "dry_run": bool(values["dry_run"]),
-               "include_private": bool(values["private"])}
+               "include_private": bool(values["private"]), "field_map": field_map}
     job_id = jobs.start_import(current_app._get_current_object(), actor(), (file.filename or "upload")[:200],
                                data, fmt, **options)
     return redirect(url_for("imports.job", job_id=job_id), 303)
