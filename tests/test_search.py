@@ -207,6 +207,14 @@ def test_any_input_gives_a_result_page_never_an_error(seeded_app, client, q, eve
     assert 'id="result-count"' in response.get_data(as_text=True)
 
 
+def test_a_year_or_evidence_level_written_in_other_digits_is_a_value_like_any_other(app, client, make_story):
+    make_story(title="Superscripts", summary="A kiosk.")
+    for params in ({"year": "²⁰¹⁹"}, {"evidence": "³"}, {"q": "kiosk", "year": "٢٠١٩"}):
+        response = client.get("/search", query_string=params)
+        assert response.status_code == 200, params
+        assert 'id="result-count"' in response.get_data(as_text=True)
+
+
 def test_html_in_stories_and_queries_is_escaped(app, client, make_story):
     make_story(title="Escaping", summary="<b>bold</b> kiosk <script>x()</script>")
     page = client.get("/search?q=kiosk+<i>").get_data(as_text=True)

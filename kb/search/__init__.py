@@ -92,15 +92,20 @@ def _index_filters(filters: dict) -> dict:
     out = {}
     for name, values in filters.items():
         if name == "year":
-            out[name] = [int(v) if v.isdigit() else v for v in values]
+            out[name] = [int(v) if _is_number(v) else v for v in values]
         elif name in facets.AT_LEAST:
             # A level that is no level filters out nothing (0 is everything).
-            out[name] = [int(v) if v.isdigit() and int(v) in EVIDENCE_LEVELS else 0 for v in values]
+            out[name] = [int(v) if _is_number(v) and int(v) in EVIDENCE_LEVELS else 0 for v in values]
         elif name == "tag":
             out[name] = [_tag_slug(v) for v in values]
         else:
             out[name] = values
     return out
+
+
+def _is_number(value: str) -> bool:
+    """Digits 0-9 only: ``str.isdigit`` also accepts "³", which ``int`` refuses."""
+    return value.isascii() and value.isdigit()
 
 
 def _tag_slug(slug: str) -> str:
