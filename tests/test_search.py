@@ -303,6 +303,26 @@ def test_similar_stories_weigh_words_as_whoosh_key_terms_do(app, make_story):
             assert ours == s.key_terms_from_text("content", text, numterms=similar.SIMILAR_TERMS)
 
 
+def test_kbs_own_word_reading_makes_the_terms_its_analyzer_makes():
+    from kb.search.query import stems_fast
+    from kb.search.schema import STEMMED
+
+    texts = ["Systems* and U.S.A. co-op naïve ÉCOLE don't 3.5 a I x", "What is innovation? Happily, the councils' "
+             "e-government services (covid-19) improved", "İstanbul ½ ÆTHER — données ouvertes, 数据开放"]
+    for text in texts:
+        assert stems_fast(text) == [token.text for token in STEMMED(text)]
+
+
+def test_a_snippet_comes_from_a_long_bodys_far_end_and_never_from_a_link_address():
+    from kb.search.query import snippet
+
+    body = "[The report](https://example.org/kiosk-report) " + "Filler text here. " * 5000 + "The kiosk opened in May."
+    found = snippet({"kiosk"}, "A summary without it.", body)
+    assert "<mark>kiosk</mark> opened" in found and "example.org" not in found
+    assert snippet({"kiosk"}, "[link](https://kiosk.example.org) only") is None
+    assert str(snippet({"happi"}, "<b>Happy</b> & <i>x</i>")) == "<mark>Happy</mark> &amp; x"
+
+
 def test_a_search_reads_its_hits_stories_once_and_all_facet_labels_in_one_query(app, client, make_story):
     from sqlalchemy import event
 

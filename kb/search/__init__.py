@@ -324,7 +324,8 @@ def warm(app, seconds: float) -> dict:
         view.counts(view.allowed((PUBLISHED,), {}))  # the facets' incidence too
         done["documents"] = len(view.live)
         reader = s.reader()
-        postings.term_stats(reader, "content")  # every word's frequencies (similar stories)
+        postings.term_stats(reader, "content")  # every word's frequencies (similar stories, suggestions)
+        postings.term_stats(reader, "words")  # every unstemmed word's (suggestions)
         try:
             common = [text for _, text in reader.most_frequent_terms("content", WARM_WORDS)]
         except Exception:  # a field no story has yet

@@ -65,7 +65,7 @@ class View:
             metas.extend(seg_metas)
         self.metas = metas
         self.live = live
-        self._sets: dict[tuple, frozenset] = {}
+        self._sets: dict[tuple, object] = {}  # frozensets of documents, and status masks
         self._incidence: dict | None = None
 
     def docs_where(self, position: int, value, many: bool) -> frozenset:
@@ -80,6 +80,18 @@ class View:
                 found = frozenset(d for d in self.live if value in metas[d][position])
             else:
                 found = frozenset(d for d in self.live if metas[d][position] == value)
+            self._sets[key] = found
+        return found
+
+    def status_mask(self, status: str):
+        """A boolean array over document numbers: True for live documents with ``status``."""
+        key = (STATUS, "mask", status)
+        found = self._sets.get(key)
+        if found is None:
+            found = np.zeros(len(self.metas), dtype=bool)
+            docs = self.docs_where(STATUS, status, False)
+            if docs:
+                found[np.fromiter(docs, dtype=np.int64, count=len(docs))] = True
             self._sets[key] = found
         return found
 

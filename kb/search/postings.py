@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import threading
 from array import array
-from bisect import bisect_left
 from collections import OrderedDict
+
+import numpy as np
 
 from whoosh.matching.wrappers import FilterMatcher
 
@@ -110,33 +111,17 @@ def term_docs(reader, field: str, text: str) -> set:
     return docs
 
 
-def frequencies_in(reader, field: str, text: str, docs: set) -> dict[int, float]:
-    """Global docnum -> term frequency for those of ``docs`` holding the term.
-
-    A long posting list is searched for a few documents (binary search) rather
-    than turned whole into a dict."""
-    out: dict[int, float] = {}
-    for segreader, offset in leaves(reader):
-        ids, weights = segment_postings(segreader, field, text)
-        if not ids:
-            continue
-        if len(ids) <= 8 * len(docs):
-            found = zip(map(offset.__add__, ids) if offset else ids, weights)
-            out.update((doc, tf) for doc, tf in found if doc in docs)
-            continue
-        end = offset + segreader.doc_count_all()
-        for doc in docs:
-            if offset <= doc < end:
-                i = bisect_left(ids, doc - offset)
-                if i < len(ids) and ids[i] == doc - offset:
-                    out[doc] = weights[i]
-    return out
-
-
-_lengths: dict[tuple, list[int]] = {}
+_lengths: dict[tuple, object] = {}
 _MAX_LENGTHS = 256
 _terms: dict[tuple, dict] = {}
-_MAX_TERM_TABLES = 64
+_MAX_TERM_TABLES = 128
+
+
+def docs_array(reader, field: str, text: str) -> np.ndarray:
+    """Global numbers (ascending) of the live and deleted documents containing a term."""
+    found = [np.frombuffer(ids, dtype=np.uint32).astype(np.int64) + offset
+             for segreader, offset in leaves(reader) if (ids := segment_postings(segreader, field, text)[0])]
+    return np.concatenate(found) if found else np.zeros(0, dtype=np.int64)
 
 
 def term_stats(reader, field: str) -> list[dict[str, tuple[float, int]]]:
@@ -165,30 +150,20 @@ def term_stats(reader, field: str) -> list[dict[str, tuple[float, int]]]:
     return tables
 
 
-def field_lengths(reader, field: str, docs) -> dict[int, int]:
-    """Global docnum -> length of ``field`` (in words) for each of ``docs``.
-
-    Each segment's lengths are read whole once per process (one column), not
-    looked up document by document through Whoosh's readers."""
-    out: dict[int, int] = {}
-    docs = sorted(docs)
-    for segreader, offset in leaves(reader):
-        end = offset + segreader.doc_count_all()
-        lo, hi = bisect_left(docs, offset), bisect_left(docs, end)
-        if lo == hi:
-            continue
-        lengths = _segment_lengths(segreader, field)
-        out.update((doc, lengths[doc - offset]) for doc in docs[lo:hi])
-    return out
-
-
-def _segment_lengths(segreader, field: str) -> list[int]:
-    def read() -> list[int]:
+def segment_lengths(segreader, field: str):
+    """The length of ``field`` (in words, as Whoosh stores it: one byte, so
+    approximate above a few hundred) of each document of a segment, as a
+    numpy array read whole once per process (one column), not looked up
+    document by document through Whoosh's readers."""
+    def read():
         from whoosh.codec.whoosh3 import LENGTHS_COLUMN, _lenfield
         from whoosh.util.numeric import byte_to_length
 
         column = segreader._perdoc._cached_reader(_lenfield(field), LENGTHS_COLUMN)
-        return [byte_to_length(b) if b else 0 for b in column] if column is not None else [0] * count
+        if column is None:
+            return np.zeros(count, dtype=np.float64)
+        table = np.array([byte_to_length(b) if b else 0 for b in range(256)], dtype=np.float64)
+        return table[np.frombuffer(bytes(column), dtype=np.uint8)] if count else np.zeros(0, dtype=np.float64)
 
     count = segreader.doc_count_all()
     return per_segment(_lengths, (segreader.segment().segment_id(), field), count, read, _MAX_LENGTHS,

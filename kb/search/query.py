@@ -21,11 +21,12 @@ from collections import Counter
 from dataclasses import dataclass, field
 from itertools import islice
 
-from markupsafe import Markup
-from whoosh import highlight
+from markupsafe import Markup, escape
+from whoosh.analysis import StopFilter
 from whoosh import query as wq
 
-from kb.search.schema import FIELD_ALIASES, STEMMED, WORDS
+from kb.search.postings import term_stats
+from kb.search.schema import FIELD_ALIASES, STEMMED, WORDS, stem as _stem
 
 # Longest query read; the search page refuses longer ones with a page that says so.
 MAX_QUERY_CHARS = 10_000
@@ -376,8 +377,16 @@ def _most_distinctive(counts: Counter, reader) -> Counter:
 
 # Snippets --------------------------------------------------------------------
 
-_FRAGMENTER = highlight.ContextFragmenter(maxchars=220, surround=60)
-SNIPPET_SOURCE_CHARS = 50_000
+# A snippet: at most SNIPPET_FRAGMENTS passages of at most SNIPPET_CHARS
+# characters, each around its matched words with SNIPPET_CONTEXT characters either side.
+SNIPPET_CHARS = 220
+SNIPPET_CONTEXT = 60
+SNIPPET_FRAGMENTS = 2
+# Only a window of the stored text around a likely match is made plain and
+# read (the whole text of a long story cost more than the rest of the search);
+# at most this many likely matches are tried per text.
+SNIPPET_WINDOW = (400, 1000)
+SNIPPET_TRIES = 20
 
 
 def plain_text(markdown: str) -> str:
@@ -386,26 +395,109 @@ def plain_text(markdown: str) -> str:
 
 
 def snippet(terms: set[str], *texts: str) -> Markup | None:
-    """An HTML-escaped passage with the matched words in ``<mark>``, or None."""
+    """An HTML-escaped passage with the matched words in ``<mark>``, or None:
+    from the first of ``texts`` where a word stems to one of ``terms``."""
     if not terms:
         return None
     near = re.compile(r"(?i)\b(?:" + "|".join(re.escape(t[:max(3, len(t) - 1)]) for t in terms) + ")")
     for text in texts:
-        text = plain_text(text)[:SNIPPET_SOURCE_CHARS]
-        first = near.search(text)
-        if not first:
-            continue
-        # Only the passage around the first likely match is analysed.
-        start = max(0, first.start() - 200)
-        text = ("…" if start else "") + text[start:first.start() + 600]
-        # A formatter per snippet: one shared formatter numbers every word it has
-        # ever marked (term0, term1, ...), so its classes, and its memory, grew
-        # with the history of the process.
-        formatter = highlight.HtmlFormatter(tagname="mark", between=" … ")
-        found = highlight.highlight(text, terms, STEMMED, _FRAGMENTER, formatter, top=2)
-        if found and "<mark" in found:
-            return Markup(found)
+        found = _passage(text or "", near)
+        if found is not None:
+            marked = _highlight(*found, terms, near)
+            if marked:
+                return marked
     return None
+
+
+def _passage(text: str, near: re.Pattern) -> tuple[str, bool, bool] | None:
+    """Plain text around the first likely match of ``near`` in ``text`` (markdown),
+    and whether text was left out before and after it; None if there is none.
+
+    Only a window of the markdown around the match is made plain, from a line
+    or word start (a match inside a link's address is no match: the next is tried)."""
+    before, after = SNIPPET_WINDOW
+    at = 0
+    for _ in range(SNIPPET_TRIES):
+        m = near.search(text, at)
+        if m is None:
+            return None
+        start = max(0, m.start() - before)
+        if start:
+            line = text.rfind("\n", start - before, m.start())
+            start = line + 1 if line >= 0 else text.find(" ", start, m.start()) + 1 or start
+        end = m.start() + after
+        window = plain_text(text[start:end])
+        first = near.search(window)
+        if first is not None:
+            cut = max(0, first.start() - 200)
+            if cut:
+                cut = window.find(" ", cut, first.start()) + 1 or cut
+            return window[cut:first.start() + 600], bool(start or cut), end < len(text) or first.start() + 600 < len(window)
+        at = m.end()
+    return None
+
+
+def _highlight(text: str, cut_before: bool, cut_after: bool, terms: set[str], near: re.Pattern) -> Markup | None:
+    """The best ``SNIPPET_FRAGMENTS`` passages of ``text`` around words whose stems
+    are ``terms`` (among the words where ``near`` matches) (most different words, then most matches), in text order,
+    matches in ``<mark>``, or None if no word matches."""
+    matches, after = [], 0
+    for likely in near.finditer(text):  # only words starting like a term can stem to one
+        if likely.start() < after:
+            continue
+        word = _SNIPPET_WORD.match(text, likely.start())
+        after = word.end()
+        if (stem := _token_stem(word.group().lower())) in terms:
+            matches.append((word.start(), word.end(), stem))
+    if not matches:
+        return None
+    fragments: list[list] = []
+    for match in matches:
+        if fragments and match[1] - fragments[-1][0][0] <= SNIPPET_CHARS - 2 * SNIPPET_CONTEXT:
+            fragments[-1].append(match)
+        else:
+            fragments.append([match])
+    best = sorted(fragments, key=lambda f: (-len({m[2] for m in f}), -len(f), f[0][0]))[:SNIPPET_FRAGMENTS]
+    parts, first, last = [], len(text), 0
+    for fragment in sorted(best, key=lambda f: f[0][0]):
+        start = max(0, fragment[0][0] - SNIPPET_CONTEXT)
+        end = min(len(text), fragment[-1][1] + SNIPPET_CONTEXT)
+        if start:  # whole words only
+            start = text.find(" ", start, fragment[0][0]) + 1 or start
+        if end < len(text):
+            end = max(text.rfind(" ", fragment[-1][1], end), fragment[-1][1])
+        first, last = min(first, start), max(last, end)
+        html, at = [], start
+        for m_start, m_end, _ in fragment:
+            html += [escape(text[at:m_start]), Markup("<mark>"), escape(text[m_start:m_end]), Markup("</mark>")]
+            at = m_end
+        html.append(escape(text[at:end]))
+        parts.append(Markup("").join(html).strip())
+    out = Markup(" … ").join(parts)
+    if cut_before or first > 0:
+        out = Markup("… ") + out
+    if cut_after or last < len(text):
+        out += Markup(" …")
+    return out
+
+
+# kb's analyzer (``schema.STEMMED``) by hand, without a token object per word:
+# its tokenizer's words, lower-cased, stop words and single letters left out, stemmed.
+_SNIPPET_WORD = STEMMED.items[0].expression
+_STOP = next(f.stops for f in STEMMED.items if isinstance(f, StopFilter))
+_MIN_WORD = next(f.min for f in STEMMED.items if isinstance(f, StopFilter))
+
+
+def stems_fast(text: str) -> list[str]:
+    """The index terms of ``text`` in order, as kb's analyzer makes them."""
+    return [stem for m in _SNIPPET_WORD.finditer(text) if (stem := _token_stem(m.group().lower()))]
+
+
+def _token_stem(word: str) -> str | None:
+    """The index term of a lower-cased word (None for a stop word or a letter alone)."""
+    if len(word) < _MIN_WORD or word in _STOP:
+        return None
+    return _stem(word)
 
 
 # Suggestions -----------------------------------------------------------------
@@ -416,6 +508,7 @@ def suggestion(searcher, parsed: ParsedQuery) -> str | None:
     if not parsed.plain_words or parsed.words is None:
         return None
     reader = searcher.reader()
+    content, known_words = term_stats(reader, "content"), term_stats(reader, "words")
     text = parsed.text
     changed = False
     tried = 0
@@ -423,17 +516,23 @@ def suggestion(searcher, parsed: ParsedQuery) -> str | None:
         stemmed = stems(word)
         if not stemmed or not word.isalpha() or not 4 <= len(word) <= MAX_SUGGESTED_LENGTH:
             continue
-        if reader.doc_frequency("content", stemmed[0]) or reader.doc_frequency("words", word):
+        if _documents(content, stemmed[0]) or _documents(known_words, word):
             continue
         tried += 1
         if tried > MAX_SUGGESTED_WORDS:
             break
-        known = [(reader.doc_frequency("words", c), c) for c in _edits(word)]
+        known = [(_documents(known_words, c), c) for c in _edits(word)]
         best = max(known, default=(0, ""))
         if best[0]:
             text = re.sub(rf"(?i)\b{re.escape(word)}\b", best[1], text)
             changed = True
     return text if changed else None
+
+
+def _documents(tables: list[dict], word: str) -> int:
+    """How many documents hold ``word``, from ``postings.term_stats`` tables (a
+    dict lookup per segment, not a term-file seek and read)."""
+    return sum(table[word][1] for table in tables if word in table)
 
 
 _LETTERS = "abcdefghijklmnopqrstuvwxyz"

@@ -1,22 +1,23 @@
-"""Ranking natural-language queries: BM25F, evaluated only where it can matter.
+"""Ranking natural-language queries: BM25F over every matching story, in numpy.
 
 Whoosh scores every posting of every query word through a tree of Python
 matchers (about 6 µs a posting), which at 50,000 stories costs hundreds of
-milliseconds for a long query. Here posting blocks are read whole, a cheap
-first pass keeps a few hundred candidates (the stories holding the rarer
-words, then those with the most occurrences of the commoner ones), and only
-those get the exact score: the sum over words of query count x idf x
-BM25F (each field's frequency weighted and normalised by that field's
-length, summed, then saturated once with K1; Robertson and Spärck Jones's
-idf from the story text), plus bonuses for holding every word and for the phrase.
+milliseconds for a long query. Here each word's decoded postings (document
+numbers and frequencies, ``postings.py``) and each field's lengths are numpy
+arrays, so every story holding a query word gets its exact score in a few
+array operations per word: the sum over words of query count x idf x BM25F
+(each field's frequency weighted and normalised by that field's length,
+summed, then saturated once with K1; Robertson and Spärck Jones's idf from
+the story text), plus bonuses for holding every word and for the phrase.
 """
 from __future__ import annotations
 
-import heapq
 from math import log
 
+import numpy as np
+
 from kb.search.budget import UNLIMITED, Budget
-from kb.search.postings import field_lengths, frequencies_in, leaves
+from kb.search.postings import leaves, segment_lengths, segment_postings
 
 K1 = 1.2
 B = 0.75
@@ -25,83 +26,86 @@ B = 0.75
 FIELDS = {"content": 1.0, "title": 1.0, "tags": 0.5}
 ALL_WORDS_BONUS = 0.3
 PHRASE_BONUS = 0.5
-MIN_CANDIDATES = 300
+# Stories among which the phrase is looked for (the best ranked).
+PHRASE_WINDOW = 50
 IDF_FLOOR = 1e-6
 
 
-def rank(searcher, words: dict[str, float], docs: set, limit: int, phrase: list[str] | None = None,
+def rank(searcher, words: dict[str, float], docs, limit: int, phrase: list[str] | None = None,
          budget: Budget = UNLIMITED) -> list[tuple[int, float]]:
-    """The ``limit`` best of ``docs`` for ``words`` (stem -> query weight), best first, with scores.
+    """The ``limit`` best of ``docs`` (a set of global document numbers) for
+    ``words`` (stem -> query weight), best first (equal scores: lower document
+    number first), with scores. Stories holding none of the words score 0.
 
     Once ``budget`` is spent, words not yet read are left out of the scores."""
-    if not docs or not words:
+    if not docs or not words or limit <= 0:
         return []
     reader = searcher.reader()
-    tfs = {}
-    for word in words:
-        tfs[("content", word)] = {} if budget.over() else frequencies_in(reader, "content", word, docs)
-    idf = {word: _idf(searcher, "content", word) for word in words}
-    candidates = _candidates(tfs, idf, words, docs, max(MIN_CANDIDATES, limit * 5))
-    chosen = set(candidates)
-    tfs.update({(field, word): frequencies_in(reader, field, word, chosen)
-                for field in FIELDS if field != "content" for word in words})
+    parts = leaves(reader)
+    total_docs = searcher.doc_count_all()
+    scores = np.zeros(total_docs, dtype=np.float64)
+    held = np.zeros(total_docs, dtype=np.int32)
     avgfl = {field: searcher.avg_field_length(field) or 1 for field in FIELDS}
-    lengths = {field: field_lengths(reader, field, candidates) for field in FIELDS}
-    scored = []
-    for doc in candidates:
-        total, held = 0.0, 0
-        for word, weight in words.items():
-            # BM25F: field frequencies weighted and length-normalised per field,
-            # summed, then saturated once.
-            pseudo = 0.0
-            for field, field_weight in FIELDS.items():
-                tf = tfs[(field, word)].get(doc)
-                if tf:
-                    fl = lengths[field].get(doc) or 1
-                    pseudo += field_weight * tf / ((1 - B) + B * fl / avgfl[field])
-            word_score = idf[word] * pseudo * (K1 + 1) / (pseudo + K1) if pseudo else 0.0
-            if word_score:
-                held += 1
-                total += weight * word_score
-        if held == len(words) > 1:
-            total *= 1 + ALL_WORDS_BONUS
-        scored.append((total, doc))
-    scored.sort(key=lambda item: (-item[0], item[1]))
-    if phrase and 1 < len(phrase) <= 6 and not budget.over():
-        scored = _phrase_bonus(searcher, scored[: max(limit, 50)], phrase, budget) + scored[max(limit, 50):]
-    return [(doc, score) for score, doc in scored[:limit]]
-
-
-def _idf(searcher, field: str, word: str) -> float:
-    """Robertson and Spärck Jones's idf, as BM25 defines it (and FTS5 computes it):
-    a word in half the stories or more tells nothing, so it weighs next to
-    nothing (a floor keeps its order among stories that hold only such words)."""
-    n = searcher.doc_frequency(field, word)
-    total = searcher.doc_count_all()
-    return max(IDF_FLOOR, log((total - n + 0.5) / (n + 0.5)))
-
-
-
-
-def _candidates(tfs, idf, words, docs: set, keep: int) -> list[int]:
-    """Stories worth scoring exactly: those holding the rarer words first, then,
-    to fill up to ``keep``, those with the most occurrences of the commoner ones."""
-    if len(docs) <= keep:
-        return list(docs)
-    chosen: set = set()
-    for word in sorted(words, key=lambda w: -idf[w] * words[w]):
-        tf = tfs[("content", word)]
-        held = docs.intersection(tf) - chosen
-        if len(chosen) + len(held) <= keep:
-            chosen |= held
-        else:
-            chosen.update(heapq.nlargest(keep - len(chosen), held, key=tf.__getitem__))
-        if len(chosen) >= keep:
+    for word, weight in words.items():
+        if budget.over():
             break
-    return list(chosen)
+        touched, pseudo, df = _word_fields(parts, word, avgfl)
+        if not len(touched):
+            continue
+        idf = max(IDF_FLOOR, log((total_docs - df + 0.5) / (df + 0.5)))
+        scores[touched] += weight * idf * pseudo * (K1 + 1) / (pseudo + K1)
+        held[touched] += 1
+    chosen = docs if isinstance(docs, np.ndarray) else np.fromiter(docs, dtype=np.int64, count=len(docs))
+    chosen_scores = scores[chosen]
+    if len(words) > 1:
+        chosen_scores = np.where(held[chosen] == len(words), chosen_scores * (1 + ALL_WORDS_BONUS), chosen_scores)
+    window = max(limit, PHRASE_WINDOW) if phrase and 1 < len(phrase) <= 6 else limit
+    best = _best(chosen, chosen_scores, window)
+    if window > limit and not budget.over():
+        best = _phrase_bonus(searcher, best, phrase, budget)
+    return [(doc, score) for score, doc in best[:limit]]
+
+
+def _word_fields(parts, word: str, avgfl: dict) -> tuple:
+    """The global numbers of the documents holding ``word`` in any ranked
+    field, their BM25F pseudo-frequencies (fields weighted and length
+    normalised, summed), and the word's document frequency in the content field."""
+    ids, values, df = [], [], 0
+    for field, field_weight in FIELDS.items():
+        for segreader, offset in parts:
+            local, tf = segment_postings(segreader, field, word)
+            if not local:
+                continue
+            if field == "content":
+                df += len(local)
+            local = np.frombuffer(local, dtype=np.uint32)
+            lengths = segment_lengths(segreader, field)[local]
+            lengths[lengths == 0] = 1
+            ids.append(local.astype(np.int64) + offset)
+            values.append(field_weight * np.frombuffer(tf, dtype=np.float32)
+                          / ((1 - B) + B * lengths / avgfl[field]))
+    if not ids:
+        return ids, values, df
+    if len(ids) == 1:
+        return ids[0], values[0], df
+    touched, where = np.unique(np.concatenate(ids), return_inverse=True)
+    pseudo = np.zeros(len(touched), dtype=np.float64)
+    np.add.at(pseudo, where, np.concatenate(values))
+    return touched, pseudo, df
+
+
+def _best(docs: np.ndarray, scores: np.ndarray, limit: int) -> list[tuple[float, int]]:
+    """The ``limit`` highest (score, doc) pairs, best first, equal scores by document number."""
+    if len(docs) > limit:
+        threshold = np.partition(scores, len(scores) - limit)[len(scores) - limit]
+        keep = scores >= threshold
+        docs, scores = docs[keep], scores[keep]
+    order = np.lexsort((docs, -scores))[:limit]
+    return [(float(scores[i]), int(docs[i])) for i in order]
 
 
 def _phrase_bonus(searcher, scored: list, phrase: list[str], budget: Budget) -> list:
+    """``scored`` (score, doc), with stories holding the phrase raised, sorted again."""
     found = phrase_docs(searcher.reader(), sorted(doc for _, doc in scored), phrase, "content", budget)
     rescored = [((score * (1 + PHRASE_BONUS)) if doc in found else score, doc) for score, doc in scored]
     rescored.sort(key=lambda item: (-item[0], item[1]))

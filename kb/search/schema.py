@@ -37,9 +37,10 @@ STEMMED = StemmingAnalyzer(stoplist=frozenset(stoplists["en"]), stemfn=snowball_
 # of a snippet. kb's copy of the analyzer (queries, snippets, similar stories)
 # stems through functools' cache instead; the stems are the same, and an
 # index's pickled schema is unchanged (a StemFilter never pickles its cache).
+stem = lru_cache(maxsize=100_000)(snowball_english)
 for _filter in STEMMED.items:
     if isinstance(_filter, StemFilter):
-        _filter._stem = lru_cache(maxsize=100_000)(snowball_english)
+        _filter._stem = stem
 # Names how words become index terms. An index built otherwise holds other
 # terms, so the next sync rebuilds it (its meta document records this name).
 ANALYSIS = "snowball-english"

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import logging
 
+import numpy as np
+
 from sqlalchemy import select
 from whoosh.classify import Bo1Model
 
@@ -12,7 +14,6 @@ from kb.models import Story
 from kb.models.story import PUBLISHED
 from kb.search import facets, postings, query, rank
 from kb.search.index import searcher
-from kb.search.schema import STEMMED
 from kb.search.sync import home
 
 log = logging.getLogger(__name__)
@@ -21,6 +22,8 @@ SIMILAR_TERMS = 12
 # Stories holding the story's rarest key words, taken word by word until there
 # are this many; stories sharing only its commonest words are not scored.
 SIMILAR_CANDIDATES = 1500
+# Characters of the body (made plain) whose words are weighed.
+SIMILAR_BODY_CHARS = 2000
 _similar: dict[tuple, list[int]] = {}
 _MAX_SIMILAR = 2048
 
@@ -49,19 +52,20 @@ def _similar_in(s, app, story_id: int, limit: int) -> list[int]:
     ).first()
     if row is None:
         return []
-    text = " ".join((row.title, row.title, row.summary, query.plain_text(row.body)[:2000]))
+    body = query.plain_text(row.body[:SIMILAR_BODY_CHARS * 2])[:SIMILAR_BODY_CHARS]
+    text = " ".join((row.title, row.title, row.summary, body))
     view = facets.view(str(home(app).current_path()), s)
     try:
         reader = s.reader()
         tables = postings.term_stats(reader, "content")
         words = dict(key_terms(reader, tables, text, SIMILAR_TERMS))
-        docs: set = set()
+        docs = np.zeros(0, dtype=np.int64)
         for word in sorted(words, key=lambda w: sum(t.get(w, _ABSENT)[1] for t in tables)):
-            docs |= facets.term_docs(reader, "content", word)
+            docs = np.union1d(docs, postings.docs_array(reader, "content", word))
             if len(docs) >= SIMILAR_CANDIDATES:
                 break
-        docs &= view.docs_where(facets.STATUS, PUBLISHED, False)
-        docs.discard(s.document_number(id=str(story_id)))
+        docs = docs[view.status_mask(PUBLISHED)[docs]]
+        docs = docs[docs != s.document_number(id=str(story_id))]
         ranked = rank.rank(s, words, docs, limit)
     except Exception:
         log.info("Similar stories failed for %s", story_id, exc_info=True)
@@ -78,8 +82,8 @@ def key_terms(reader, tables, text: str, number: int) -> list[tuple[str, float]]
     with collection frequencies from ``postings.term_stats`` rather than a
     term-file lookup per word and segment."""
     weights: dict[str, float] = {}
-    for token in STEMMED(text):
-        weights[token.text] = weights.get(token.text, 0.0) + 1.0
+    for word in query.stems_fast(text):
+        weights[word] = weights.get(word, 0.0) + 1.0
     if not weights:
         return []
     model = Bo1Model(reader.doc_count_all(), reader.field_length("content"))
