@@ -11,7 +11,7 @@ import pytest
 from flask import current_app
 from alembic import command
 from alembic.script import ScriptDirectory
-from sqlalchemy import text
+from sqlalchemy import event, text
 
 from kb import create_app, database, reference, search
 from kb.extensions import db
@@ -257,6 +257,24 @@ def test_an_adopters_own_story_shows_where_the_idea_started(app, make_story):
     stories.update_story(SYSTEM, origin, {"adoptions": [{"organisation": "Leeds City Council", "year": 2015,
                                                          "story": own.slug}]})
     assert [step.story.id for step in spread.spread_of(SYSTEM, own)] == [origin.id, own.id]
+
+
+def test_a_story_in_no_line_is_its_own_origin_found_in_one_query(app, make_story):
+    story = make_story(title="Nobody copied this", organisations=["Barnsley Council"], published_on="2012-03-01")
+    assert story.adapted_from_id is None and story.organisations  # loaded before counting
+    statements = []
+
+    def count(*args):
+        statements.append(args[2])
+
+    event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        steps = spread.spread_of(SYSTEM, story)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", count)
+    assert [(s.organisations[0].name, s.year, s.story.id, s.origin) for s in steps] == [
+        ("Barnsley Council", 2012, story.id, True)]
+    assert len(statements) == 1, statements
 
 
 def test_story_and_organisation_pages_show_the_spread_both_ways(spread_stories, client):

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sqlalchemy import func, select, union_all
+from sqlalchemy import exists, func, or_, select, union_all
 
 from kb import policy
 from kb.extensions import db
@@ -35,6 +35,17 @@ def _visible(viewer, story: Story | None) -> Story | None:
     return story if story is not None and policy.can_view_story(viewer, story) else None
 
 
+def _in_a_line(story: Story) -> bool:
+    """Whether ``story`` was adapted from another, or has adoptions or adapted
+    stories, or is an adopter's own: one query, where following the line would
+    take three to find most stories alone."""
+    if story.adapted_from_id is not None:
+        return True
+    return bool(db.session.scalar(select(or_(
+        exists().where(or_(Adoption.story_id == story.id, Adoption.adopter_story_id == story.id)),
+        exists().where(Story.adapted_from_id == story.id)))))
+
+
 def origin_of(viewer, story: Story) -> Story:
     """The story where the idea started: up the "adapted from" line (or, for a story
     recorded as an adopter's own, to the story it adopted), as far as the viewer may see."""
@@ -54,6 +65,8 @@ def spread_of(viewer, story: Story) -> list[Step]:
     """Where the idea of ``story`` started and who took it up: the origin first, then
     every adoption and adapted story down the line, by year (unknown years last).
     A single step (only the origin) means nobody is known to have taken it up."""
+    if not _in_a_line(story):
+        return [Step(list(story.organisations), _year(story), story, origin=True)]
     origin = origin_of(viewer, story)
     steps = [Step(list(origin.organisations), _year(origin), origin, origin=True)]
     queue, seen = [origin], {origin.id}
