@@ -13,8 +13,10 @@ Two methods, compared by ``bench/classify.py``:
   story's length), weighted by a logistic regression per area learned from
   the curators' decisions. It learns no story's own words, so it carries over
   to sources it never saw.
-- ``learned``: the same features beside TF-IDF of the story's words (unigrams
-  and bigrams), one logistic regression per area.
+- ``learned``: beside that regression, a second one per area over TF-IDF of
+  the story's words and the story's similarity to each area's own wording;
+  the two are blended (the wording's keeps WORDING_SHARE of the confidence),
+  so the areas' wording stays a prior the story's words adjust.
 
 With too few decisions for an area (fewer than ``MIN_EXAMPLES`` filed and
 declined), that area falls back to fixed weights over the wording features,
@@ -33,6 +35,9 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from whoosh.lang.porter import stem as porter_stem
 
+# Bumped whenever a trained Model's contents change shape: a model stored by
+# another version is not loaded (kb.services.suggestions).
+VERSION = 2
 AREAS = ("conditions", "culture", "networks", "evaluation")
 METHODS = ("wording", "learned")
 DEFAULT_METHOD = "learned"
@@ -46,6 +51,12 @@ FOLDS = 5
 BULK_PRECISION = 0.92
 BULK_MINIMUM = 5
 REASON_LENGTH = 300
+# ``learned``: at most this many words (the most frequent) are read; the
+# story's similarity to each area's wording counts GUIDE_WEIGHT times a word;
+# the wording features' own regression has WORDING_SHARE of the confidence.
+MAX_FEATURES = 20_000
+GUIDE_WEIGHT = 3.0
+WORDING_SHARE = 0.3
 
 # Cue words and phrases for each area, written from the report's wording of
 # the area and the labelling guide's description of it; never from stories.
@@ -80,6 +91,9 @@ AREA_CUES = {
         "effective", "analytics", "survey", "feedback", "benchmark",
     ),
 }
+
+# Each area's wording as one text, for the story's similarity to it.
+_GUIDE_TEXTS = tuple(" ".join(AREA_CUES[area]) for area in AREAS)
 
 stem = lru_cache(maxsize=100_000)(porter_stem)
 
@@ -134,6 +148,7 @@ class Reading:
     sentences: list[str]
     hits: dict[str, list[list[str]]]
     words: int
+    _features: list[float] | None = field(default=None, repr=False, compare=False)
 
     @classmethod
     def of(cls, text: str) -> "Reading":
@@ -143,6 +158,12 @@ class Reading:
         return cls(text, parts, hits, sum(n for n, _ in counted))
 
     def features(self) -> list[float]:
+        """The wording features (worked out once: cross-validation reads each story's several times)."""
+        if self._features is None:
+            self._features = self._work_out_features()
+        return self._features
+
+    def _work_out_features(self) -> list[float]:
         n = max(self.words, 1)
         count = max(len(self.sentences), 1)
         out = [math.log1p(n) / 3, math.log1p(len(self.sentences)) / 3]
@@ -227,26 +248,40 @@ class Scale:
 class Model:
     method: str
     vectorizer: TfidfVectorizer | None = None
-    regressions: dict[str, LogisticRegression] = field(default_factory=dict)
+    # Per area: the regression over the story's words (``learned`` only, else
+    # None) and the one over the wording features.
+    regressions: dict[str, tuple] = field(default_factory=dict)
     scales: dict[str, Scale] = field(default_factory=dict)
     examples: int = 0
 
-    def _matrix(self, readings: list[Reading], texts: list[str]):
-        dense = csr_matrix(np.array([r.features() for r in readings], dtype=float))
+    def _matrices(self, readings: list[Reading], texts: list[str], words=None):
+        """The wording features, and (``learned``) the words' TF-IDF (``words``
+        if given) beside the story's similarity to each area's own wording."""
+        wording = np.array([r.features() for r in readings], dtype=float)
         if self.vectorizer is None:
-            return dense
-        return hstack([self.vectorizer.transform(texts), dense]).tocsr()
+            return None, wording
+        if words is None:
+            words = self.vectorizer.transform(texts)
+        guide = (words @ self.vectorizer.transform(_GUIDE_TEXTS).T).toarray() * GUIDE_WEIGHT
+        return hstack([words, csr_matrix(guide)]).tocsr(), wording
+
+    def _probabilities(self, area: str, matrices) -> np.ndarray:
+        words, wording = matrices
+        word_model, wording_model = self.regressions[area]
+        p = _positive(wording_model, wording)
+        if word_model is None:
+            return p
+        return (1 - WORDING_SHARE) * _positive(word_model, words) + WORDING_SHARE * p
 
     def predict_many(self, texts: list[str]) -> list[dict[str, Prediction]]:
         """Per text, per area, the confidence that a curator would file it there and why."""
         readings = [Reading.of(t) for t in texts]
-        matrix = self._matrix(readings, texts) if self.regressions and texts else None
+        matrices = self._matrices(readings, texts) if self.regressions and texts else None
         out = [{} for _ in texts]
         for area in AREAS:
-            model = self.regressions.get(area)
-            if model is not None:
+            if area in self.regressions:
                 scale = self.scales.get(area, Scale())
-                confidences = [scale(p) for p in model.predict_proba(matrix)[:, list(model.classes_).index(True)]]
+                confidences = [scale(p) for p in self._probabilities(area, matrices)]
             else:
                 confidences = [_prior(r, area) for r in readings]
             for row, reading, confidence in zip(out, readings, confidences):
@@ -257,11 +292,15 @@ class Model:
         return self.predict_many([text])[0]
 
 
+def _positive(regression: LogisticRegression, matrix) -> np.ndarray:
+    return regression.predict_proba(matrix)[:, list(regression.classes_).index(True)]
+
+
 def train(examples: list[Example], method: str = DEFAULT_METHOD, *, calibrate: bool = True) -> Model:
     """A model learned from ``examples``; areas with fewer than MIN_EXAMPLES of
     either label keep the wording's fixed weights. With ``calibrate``, each
-    area's confidence scale is set by cross-validation on the examples
-    themselves (``Scale``), so the thresholds never see a story they judge."""
+    area's bulk-filing threshold is set by cross-validation on the examples
+    themselves (``Scale``), so the threshold never sees a story it judges."""
     if method not in METHODS:
         raise ValueError(f"unknown method {method!r}")
     model = Model(method, examples=len(examples))
@@ -269,37 +308,40 @@ def train(examples: list[Example], method: str = DEFAULT_METHOD, *, calibrate: b
     if not trainable:
         return model
     readings = [Reading.of(e.text) for e in examples]
-    _fit(model, examples, readings, trainable)
+    _regress(model, examples, _vectorise(model, examples, readings), trainable)
     if calibrate:
         folds: dict = {}
         for area in trainable:
-            model.scales[area] = _scale(examples, readings, area, method, folds)
+            model.scales[area] = _scale(*_held_out(examples, readings, area, method, folds))
     return model
 
 
-def _fit(model: Model, examples: list[Example], readings: list[Reading], areas: list[str]) -> None:
-    _regress(model, examples, _vectorise(model, examples, readings), areas)
-
-
 def _vectorise(model: Model, examples: list[Example], readings: list[Reading]):
-    """The examples' feature matrix (fitting the model's vectoriser on them first)."""
+    """The examples' feature matrices (fitting the model's vectoriser on them
+    and the areas' wording first)."""
     texts = [e.text for e in examples]
-    if model.method == "learned":
-        model.vectorizer = TfidfVectorizer(sublinear_tf=True, ngram_range=(1, 2), min_df=2,
-                                           stop_words="english", dtype=np.float64)
-        model.vectorizer.fit(texts)
-    return model._matrix(readings, texts)
+    if model.method != "learned":
+        return model._matrices(readings, texts)
+    model.vectorizer = TfidfVectorizer(sublinear_tf=True, min_df=2, stop_words="english",
+                                       max_features=MAX_FEATURES, dtype=np.float64)
+    words = model.vectorizer.fit_transform(texts + list(_GUIDE_TEXTS) * 2)[: len(texts)]
+    model.vectorizer.stop_words_ = None  # the words left out, kept only for inspection: not stored
+    return model._matrices(readings, texts, words)
 
 
-def _regress(model: Model, examples: list[Example], matrix, areas: list[str]) -> None:
+def _regress(model: Model, examples: list[Example], matrices, areas: list[str]) -> None:
+    words, wording = matrices
     for area in areas:
         rows = [i for i, e in enumerate(examples) if area in e.labels]
         labels = [examples[i].labels[area] for i in rows]
         if len(set(labels)) < 2:
             continue
-        regression = LogisticRegression(C=4.0 if model.method == "learned" else 1.0, class_weight="balanced",
-                                        solver="liblinear")
-        model.regressions[area] = regression.fit(matrix[rows], labels)
+        word_model = None
+        if words is not None:
+            word_model = LogisticRegression(C=4.0, class_weight="balanced", solver="liblinear").fit(words[rows], labels)
+        wording_model = LogisticRegression(C=1.0, class_weight="balanced", solver="liblinear").fit(
+            wording[rows], labels)
+        model.regressions[area] = (word_model, wording_model)
 
 
 def _held_out(examples: list[Example], readings: list[Reading], area: str, method: str,
@@ -310,58 +352,51 @@ def _held_out(examples: list[Example], readings: list[Reading], area: str, metho
     ``folds`` keeps each fold's vectoriser and matrices by its rows: areas
     labelled on the same stories (every filed story is labelled for every
     area) share them, so the vectoriser is fitted once per fold, not once per
-    fold and area (at 5,000 stories that was most of the training time)."""
+    fold and area."""
     rows = [i for i, e in enumerate(examples) if area in e.labels]
     folds = {} if folds is None else folds
     scores, labels = [], []
     for fold in range(FOLDS):
         test = rows[fold::FOLDS]
+        if not test:
+            continue
         key = tuple(test)
         if key not in folds:
             held = set(test)
             train_rows = [i for i in range(len(examples)) if i not in held]
             inner = Model(method)
             trained = [examples[i] for i in train_rows]
-            matrix = _vectorise(inner, trained, [readings[i] for i in train_rows])
-            tested = inner._matrix([readings[i] for i in test], [examples[i].text for i in test]) if test else None
-            folds[key] = (inner, trained, matrix, tested)
-        inner, trained, matrix, tested = folds[key]
-        inner.regressions.pop(area, None)
-        _regress(inner, trained, matrix, [area])
-        regression = inner.regressions.get(area)
-        if regression is None or not test:
+            matrices = _vectorise(inner, trained, [readings[i] for i in train_rows])
+            tested = inner._matrices([readings[i] for i in test], [examples[i].text for i in test])
+            folds[key] = (inner, trained, matrices, tested)
+        inner, trained, matrices, tested = folds[key]
+        _regress(inner, trained, matrices, [area])
+        if area not in inner.regressions:
             continue
-        scores += list(regression.predict_proba(tested)[:, list(regression.classes_).index(True)])
+        scores += list(inner._probabilities(area, tested))
         labels += [examples[i].labels[area] for i in test]
     return scores, labels
 
 
-def _scale(examples: list[Example], readings: list[Reading], area: str, method: str,
-           folds: dict | None = None) -> Scale:
-    """The area's show and bulk thresholds, chosen on held-out folds of the examples alone."""
-    scores, labels = _held_out(examples, readings, area, method, folds)
+def _scale(scores: list, labels: list) -> Scale:
+    """The area's bulk threshold, chosen on held-out folds of the examples
+    alone: the lowest score from which the held-out precision of all the
+    suggestions from there up is BULK_PRECISION or more, over at least
+    BULK_MINIMUM of them; if none, nothing is offered for bulk filing. The
+    show threshold stays at the regression's own 0.5 (balanced class weights
+    make it the even point): one chosen for F1 on held-out folds of a few
+    hundred stories did worse on stories it had not seen."""
     ranked = sorted(zip(scores, labels), key=lambda pair: -pair[0])
-    positives = sum(labels)
-    if not ranked or not positives:
+    if not ranked or not sum(labels):
         return Scale()
-    best_f1, show = 0.0, SHOW_CONFIDENCE
-    true = 0
-    precisions = []
+    bulk, true = 1.0, 0
     for count, (score, label) in enumerate(ranked, start=1):
         true += label
-        precisions.append((score, true / count))
-        f1 = 2 * true / (count + positives)
-        if f1 > best_f1 and (count == len(ranked) or ranked[count][0] < score):
-            best_f1, show = f1, score
-    # Bulk: the lowest score at which the held-out precision of all the
-    # suggestions from there up is BULK_PRECISION or more, over at least
-    # BULK_MINIMUM of them; if none, nothing is offered for bulk filing.
-    bulk = 1.0
-    for count, (score, precision) in enumerate(precisions, start=1):
-        if precision >= BULK_PRECISION and count >= BULK_MINIMUM and (count == len(ranked) or ranked[count][0] < score):
+        if (true / count >= BULK_PRECISION and count >= BULK_MINIMUM
+                and (count == len(ranked) or ranked[count][0] < score)):
             bulk = score
-    bulk = max(bulk, show)
-    return Scale(show=min(max(show, 1e-6), 1 - 1e-6), bulk=min(max(bulk, 2e-6), 1.0))
+    bulk = max(bulk, SHOW_CONFIDENCE)
+    return Scale(bulk=min(max(bulk, SHOW_CONFIDENCE + 1e-6), 1.0))
 
 
 def _enough(examples: list[Example], area: str) -> bool:

@@ -96,11 +96,12 @@ def release_connections(app) -> None:
             engine.dispose(close=False)
 
 
-def _train_suggestions(app) -> None:
-    """Train the filing-suggestion model once, before the fork, so that every
-    worker inherits it (plain arrays, no open file) instead of training it inside
-    its first story save, which held the write transaction for over a minute
-    under load. A failure is logged; the workers then train as before."""
+def _load_suggestions(app) -> None:
+    """Load the stored filing-suggestion model once, before the fork, so that
+    every worker inherits it (plain arrays, no open file) instead of reading
+    it in its first story save. Nothing is trained here: ``kb suggest
+    refresh`` trains and stores the model. A failure is logged; the workers
+    then load it as they need it."""
     import logging
 
     from kb.services import suggestions
@@ -110,7 +111,7 @@ def _train_suggestions(app) -> None:
             suggestions.current_model()
             db.session.remove()
     except Exception:
-        logging.getLogger(__name__).exception("Could not train the suggestion model before serving")
+        logging.getLogger(__name__).exception("Could not load the suggestion model before serving")
 
 
 def _compile_templates(app) -> None:
@@ -130,7 +131,7 @@ def serve(app, host: str, port: int, workers: int | None = None) -> None:
         print("kb serve: search read {documents} documents and {words} words' postings before serving, "
               "in {seconds} s".format(**warmed), file=sys.stderr, flush=True)
     _compile_templates(app)
-    _train_suggestions(app)
+    _load_suggestions(app)
     release_connections(app)
 
     def post_fork(server, worker) -> None:

@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from kb import classifier, database
 from kb.errors import Forbidden
 from kb.extensions import db
-from kb.models import AreaSuggestion, AuditEvent, Revision, StoryActionArea, TagSuggestion
+from kb.models import AreaSuggestion, AuditEvent, Revision, StoryActionArea, SuggestionModel, TagSuggestion
 from flask_login import AnonymousUserMixin as AnonymousUser
 
 from kb.policy import SYSTEM
@@ -140,6 +140,44 @@ def test_refresh_learns_from_curators_filings_and_declines(app, areas, make_stor
     assert confidences(jam)["networks"] > confidences(pickle)["networks"]
 
 
+def test_the_model_is_trained_by_refresh_alone_and_stored_for_every_process_to_load(app, areas, make_story):
+    filed = [make_story(title=f"Marmalade {i}", body="Marmalade and jam making at the fair.") for i in range(7)]
+    declined = [make_story(title=f"Pickles {i}", body="Pickles and chutney at the fair.") for i in range(7)]
+    for story in filed:
+        stories.update_story(SYSTEM, story, {"action_areas": [{"slug": "networks", "reason": ""}]})
+    for story in declined:
+        filing.decline_area(SYSTEM, story, "networks")
+    database.commit(app)
+    # Saving a story after curators' filings changed does not train: the wording's fixed weights still judge it.
+    jam, pickle = make_story(body="Jam and marmalade."), make_story(body="Chutney and pickles.")
+    assert confidences(jam)["networks"] == confidences(pickle)["networks"]
+    assert not db.session.scalar(select(func.count()).select_from(SuggestionModel))
+
+    suggestions.refresh(SYSTEM)
+    database.commit(app)
+    stored = db.session.scalars(select(SuggestionModel)).all()
+    assert len(stored) == 1 and stored[0].examples == 14
+    first = (stored[0].id, stored[0].decisions)
+    trained = suggestions.current_model()
+    assert "networks" in trained.regressions
+    # Another process (no model in memory) loads the stored model: the same suggestions.
+    del app.extensions["kb_suggestion_model"]
+    loaded = suggestions.current_model()
+    assert loaded is not trained and loaded.scales == trained.scales
+    assert loaded.predict("Jam and marmalade.") == trained.predict("Jam and marmalade.")
+    # With the decisions unchanged, a refresh keeps the stored model rather than training again.
+    suggestions.refresh(SYSTEM)
+    database.commit(app)
+    assert [(row.id, row.decisions) for row in db.session.scalars(select(SuggestionModel))] == [first]
+    # A decision changed: the next refresh trains and replaces it.
+    filing.decline_area(SYSTEM, jam, "networks")
+    database.commit(app)
+    suggestions.refresh(SYSTEM)
+    database.commit(app)
+    replaced = db.session.scalars(select(SuggestionModel)).all()
+    assert len(replaced) == 1 and replaced[0].decisions != first[1] and replaced[0].examples == 15
+
+
 def test_readers_and_contributors_never_see_suggestions(app, areas, make_user, make_story):
     story = make_story(body=PROCUREMENT)
     for viewer in (AnonymousUser(), make_user("contributor")):
@@ -220,8 +258,9 @@ def test_cross_validation_fits_each_folds_vectoriser_once_for_all_areas(monkeypa
                                    {area: bool((i >> n) % 2) for n, area in enumerate(classifier.AREAS)})
                 for i in range(40)]
     fits = []
-    original = classifier.TfidfVectorizer.fit
-    monkeypatch.setattr(classifier.TfidfVectorizer, "fit", lambda self, texts, *a: fits.append(1) or original(self, texts))
+    original = classifier.TfidfVectorizer.fit_transform
+    monkeypatch.setattr(classifier.TfidfVectorizer, "fit_transform",
+                        lambda self, texts, *a: fits.append(1) or original(self, texts))
     model = classifier.train(examples, "learned")
     assert set(model.scales) == set(classifier.AREAS)
     assert len(fits) == 1 + classifier.FOLDS  # the model, then one per fold (not one per fold and area)

@@ -16,13 +16,13 @@ from kb.models.story import (
     StoryActionArea,
     StoryTag,
 )
-from kb.models.suggestion import AreaSuggestion, SuggestionDecline, TagSuggestion
+from kb.models.suggestion import AreaSuggestion, SuggestionDecline, SuggestionModel, TagSuggestion
 from kb.models.taxonomy import ActionArea, Organisation, Person, Tag, TagAlias
 from kb.models.user import ROLES, ApiToken, Attempt, User
 
 __all__ = [
     "EVIDENCE_LEVELS", "GOVERNMENT_LEVELS", "KINDS", "SECTIONS", "STAGES", "STATUSES", "ROLES",
-    "ActionArea", "Adoption", "ImportJob", "JOB_STATES", "AreaSuggestion", "SuggestionDecline", "TagSuggestion", "AlertDelivery", "ApiToken", "FREQUENCIES", "OutboxMessage", "SavedSearch", "SearchText", "SiteSetting", "Attachment", "AuditEvent", "IndexChange", "Link",
+    "ActionArea", "Adoption", "ImportJob", "JOB_STATES", "AreaSuggestion", "SuggestionDecline", "SuggestionModel", "TagSuggestion", "AlertDelivery", "ApiToken", "FREQUENCIES", "OutboxMessage", "SavedSearch", "SearchText", "SiteSetting", "Attachment", "AuditEvent", "IndexChange", "Link",
     "Organisation", "Person", "Revision", "Story", "StoryActionArea", "StoryTag",
     "Tag", "TagAlias", "User", "Attempt",
 ]

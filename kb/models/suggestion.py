@@ -2,7 +2,7 @@
 refresh) and the curators' declines (decisions, kept)."""
 from datetime import datetime
 
-from sqlalchemy import DateTime, Float, ForeignKey, String
+from sqlalchemy import DateTime, Float, ForeignKey, Integer, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from kb.extensions import db
@@ -48,4 +48,21 @@ class SuggestionDecline(db.Model):
     tag_id: Mapped[int | None] = mapped_column(ForeignKey("tags.id", ondelete="CASCADE"))
     reason: Mapped[str] = mapped_column(String(300), default="")
     declined_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class SuggestionModel(db.Model):
+    """The filing-suggestion model trained on the curators' decisions as they
+    stood (``decisions``), stored so that every worker and node loads it
+    instead of training it: ``kind`` names the method and the versions of
+    the classifier and scikit-learn that made ``data`` (a pickle of
+    ``kb.classifier.Model``), and only a model of the running kind is loaded."""
+
+    __tablename__ = "suggestion_models"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(100), index=True)
+    decisions: Mapped[str] = mapped_column(String(200))
+    examples: Mapped[int] = mapped_column(Integer, default=0)
+    data: Mapped[bytes] = mapped_column(LargeBinary)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

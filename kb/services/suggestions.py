@@ -7,12 +7,16 @@ Suggestions are computed rows (``area_suggestions``, ``tag_suggestions``),
 replaced when a story changes and for every story by ``refresh``; declines
 (``suggestion_declines``) are curators' decisions and are never replaced.
 The model (``kb.classifier``) is trained on the curators' filings and
-declines and kept per app until they change.
+declines by ``refresh`` and stored in the database (``suggestion_models``);
+every process loads the newest stored model instead of training one.
 """
 from __future__ import annotations
 
+import pickle
 import re
 import threading
+
+import sklearn
 
 from flask import current_app
 from sqlalchemy import delete, func, select
@@ -26,6 +30,7 @@ from kb.models import (
     Story,
     StoryActionArea,
     SuggestionDecline,
+    SuggestionModel,
     Tag,
     TagAlias,
     TagSuggestion,
@@ -76,23 +81,61 @@ def training_examples() -> list[classifier.Example]:
     return examples
 
 
-def current_model(*, retrain: bool = False) -> classifier.Model:
-    """The model this process last trained (on first use, on the curators'
-    decisions as they stand then); ``retrain`` trains it again if they have
-    changed since. Saving a story uses the model as it is, so that a filing
-    never waits for training: ``refresh`` retrains."""
-    method = current_app.config.get("SUGGEST_METHOD", classifier.DEFAULT_METHOD)
+def _kind(method: str) -> str:
+    """What a stored model must have been made by to be loaded: the method and
+    the versions of the classifier and of scikit-learn (whose pickles only
+    load in the version that made them)."""
+    return f"{method} v{classifier.VERSION} scikit-learn {sklearn.__version__}"
+
+
+def _method() -> str:
+    return current_app.config.get("SUGGEST_METHOD", classifier.DEFAULT_METHOD)
+
+
+def _cache(row_id, model: classifier.Model) -> classifier.Model:
+    with _model_lock:
+        current_app.extensions["kb_suggestion_model"] = ((_method(), row_id), model)
+    return model
+
+
+def current_model() -> classifier.Model:
+    """The model last trained and stored by ``train_model`` (``kb suggest
+    refresh``), loaded once per process; it never trains, so no request and
+    no server start waits for training. With none stored yet, the areas'
+    wording with fixed weights (``classifier.Model``'s cold start)."""
+    method = _method()
+    row_id = db.session.scalar(select(SuggestionModel.id).where(SuggestionModel.kind == _kind(method))
+                               .order_by(SuggestionModel.id.desc()).limit(1))
     with _model_lock:
         cached = current_app.extensions.get("kb_suggestion_model")
-    if cached and cached[0][0] == method and not retrain:
+    if cached and cached[0] == (method, row_id):
         return cached[1]
-    key = (method, _decisions_signature())
-    if cached and cached[0] == key:
-        return cached[1]
-    model = classifier.train(training_examples(), method)
-    with _model_lock:
-        current_app.extensions["kb_suggestion_model"] = (key, model)
-    return model
+    model = classifier.Model(method)
+    if row_id is not None:
+        model = pickle.loads(db.session.scalar(select(SuggestionModel.data).where(SuggestionModel.id == row_id)))
+    return _cache(row_id, model)
+
+
+def train_model() -> classifier.Model:
+    """Train on the curators' decisions as they stand and store the model for
+    every process to load (the one stored already if the decisions have not
+    changed since); older models are removed."""
+    method = _method()
+    kind = _kind(method)
+    decisions = " ".join(map(str, _decisions_signature()))
+    row = db.session.scalar(select(SuggestionModel).where(SuggestionModel.kind == kind,
+                                                          SuggestionModel.decisions == decisions)
+                            .order_by(SuggestionModel.id.desc()).limit(1))
+    if row is None:
+        examples = training_examples()
+        model = classifier.train(examples, method)
+        db.session.execute(delete(SuggestionModel).where(SuggestionModel.kind == kind))
+        row = SuggestionModel(kind=kind, decisions=decisions, examples=len(examples),
+                              data=pickle.dumps(model, protocol=pickle.HIGHEST_PROTOCOL))
+        db.session.add(row)
+        db.session.flush()
+        return _cache(row.id, model)
+    return current_model()
 
 
 # Tags named in a story's text --------------------------------------------------
@@ -209,7 +252,7 @@ def refresh(actor, progress=None) -> int:
     """
     policy.require(policy.can_refresh_suggestions(actor), "Only curators can refresh suggestions.")
     areas = {area.slug: area for area in taxonomy.all_action_areas()}
-    model = current_model(retrain=True)
+    model = train_model()
     matcher = current_matcher()
     ids = list(db.session.scalars(select(Story.id).order_by(Story.id)))
     for start in range(0, len(ids), REFRESH_CHUNK):
