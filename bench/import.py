@@ -7,7 +7,7 @@ instance (a new SQLite file; for PostgreSQL the database at URL, which the
 bench EMPTIES: give it a database of its own, e.g. the test database), then all
 files together into one, while another thread saves a story every 0.2 s as the
 web would and times how long each save waits. Prints, per file, imported /
-skipped / failed, seconds, records/s (wall clock) and records per CPU second
+skipped / failed, the near-duplicates flagged for curators, seconds, records/s (wall clock) and records per CPU second
 of this process (the machine's other load does not change that figure much),
 the one-minute load average beside them,
 and whether ``kb index verify`` is clean. The PostgreSQL URL defaults to
@@ -25,13 +25,14 @@ import threading
 import time
 from pathlib import Path
 
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, func, select, text
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from kb import create_app, database, search  # noqa: E402
 from kb.extensions import db  # noqa: E402
 from kb.importers import import_file  # noqa: E402
+from kb.models import Story  # noqa: E402
 from kb.policy import SYSTEM  # noqa: E402
 from kb.services import seed, stories  # noqa: E402
 
@@ -105,10 +106,11 @@ def run(app, files: list[Path], limit: int, web: bool = False) -> dict:
             writes.stopped.set()
             writes.join()
         drift = search.verify(app)
+        flagged = db.session.scalar(select(func.count()).select_from(Story).where(Story.duplicate_of_id.is_not(None)))
         db.session.remove()
         db.engine.dispose()
     rows = len(report.rows)
-    return {**report.counts, "seconds": wall, "rate": rows / wall, "cpu_rate": rows / cpu if cpu else 0.0,
+    return {**report.counts, "flagged": flagged, "seconds": wall, "rate": rows / wall, "cpu_rate": rows / cpu if cpu else 0.0,
             "verify": "clean" if drift.clean else "DRIFT: " + "; ".join(drift.lines())[:200],
             "waits": writes.waits if writes else []}
 
@@ -131,13 +133,14 @@ def main() -> None:
         sys.exit(f"No .jsonl files in {args.corpus}")
     backends = ["sqlite"] + (["postgresql"] if args.postgres else [])
     pg_url = postgres_url(args.postgres)
-    print(f"{'backend':<11} {'file':<20} {'imported':>8} {'skipped':>8} {'failed':>7} {'s':>7} "
+    print(f"{'backend':<11} {'file':<20} {'imported':>8} {'skipped':>8} {'failed':>7} {'flagged':>7} {'s':>7} "
           f"{'rec/s':>7} {'rec/cpu-s':>9} {'load':>5}  index")
     for backend in backends:
         for label, chosen in [*((path.name, [path]) for path in files), ("all files", files)]:
             app, folder = fresh_app(backend, pg_url)
             result = run(app, chosen, args.limit, web=label == "all files")
             print(f"{backend:<11} {label:<20} {result['imported']:>8} {result['skipped']:>8} {result['failed']:>7} "
+                  f"{result['flagged']:>7} "
                   f"{result['seconds']:>7.1f} {result['rate']:>7.0f} {result['cpu_rate']:>9.0f} "
                   f"{os.getloadavg()[0]:>5.1f}  {result['verify']}")
             if result["waits"]:
