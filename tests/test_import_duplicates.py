@@ -135,3 +135,20 @@ def test_dismissing_the_flag_keeps_both_stories(app, client, make_story, make_us
     assert db.session.scalar(select(func.count()).select_from(AuditEvent)
                              .where(AuditEvent.action == "dismiss_duplicate")) == 1
     assert client.get(f"/curate/duplicates/{flagged.id}").status_code == 404
+
+
+def test_a_third_look_alike_of_the_merged_story_is_then_flagged_against_the_kept_one(
+        app, client, make_story, make_user, sign_in):
+    kept = make_story(title="Street lights", organisations=["York Council"])
+    import_file(SYSTEM, jsonl([record(1, "Street lights!", organisations=["York Council"])]), "jsonl",
+                status="published", app=app)
+    second = story("street-lights-2")
+    # A third story flagged as looking like the second (as an import of both would).
+    third = make_story(title="Street lights?", organisations=["York Council"])
+    third.duplicate_of_id = second.id
+    database.commit(app)
+    sign_in(make_user("curator"))
+    assert client.post(f"/curate/duplicates/{second.id}/merge", data={"keep": "other"}).status_code == 303
+    assert story(third.slug).duplicate_of_id == kept.id
+    assert client.post(f"/curate/duplicates/{third.id}/merge", data={"keep": "other"}).status_code == 303
+    assert story(third.slug).merged_into_id == kept.id

@@ -5,14 +5,15 @@ merging one story into the other, and dismissing the flag.
 A merge keeps the kept story's own fields and carries over from the merged one
 what the kept story lacks: its source and source id, links (by normalised
 address), tags, action areas and related stories. The merged story is
-withdrawn and points at the kept one, whose address its old address leads to.
+withdrawn and points at the kept one, whose address its old address leads to;
+stories flagged as looking like it are flagged as looking like the kept one.
 Both get a revision, an audit event and an index change.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import aliased
 
 from kb import policy
@@ -128,6 +129,9 @@ def merge(actor, kept: Story, merged: Story) -> Story:
     merged.duplicate_of_id, merged.merged_into_id = None, kept.id
     merged.status = "withdrawn"
     db.session.flush()
+    # Stories flagged as looking like the merged one now look like the kept one.
+    db.session.execute(update(Story).where(Story.duplicate_of_id == merged.id, Story.id != kept.id)
+                       .values(duplicate_of_id=kept.id).execution_options(synchronize_session="fetch"))
     record_revision(actor, kept, f"Merged “{merged.title}” into this story")
     record_revision(actor, merged, f"Merged into “{kept.title}”")
     record_event(actor, "merge", merged, {"into": kept.slug, "into_id": kept.id, "status": "withdrawn"})
