@@ -55,7 +55,7 @@ REASON_LENGTH = 300
 # story's similarity to each area's wording counts GUIDE_WEIGHT times a word;
 # the wording features' own regression has WORDING_SHARE of the confidence.
 MAX_FEATURES = 20_000
-GUIDE_WEIGHT = 3.0
+GUIDE_WEIGHT = 5.0
 WORDING_SHARE = 0.3
 
 # Cue words and phrases for each area, written from the report's wording of
