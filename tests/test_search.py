@@ -231,6 +231,16 @@ def test_story_page_shows_similar_published_stories(app, client, make_story):
     assert "Food waste in schools" in similar and "Draft food waste" not in similar
 
 
+def test_similar_stories_rank_many_look_alikes_most_alike_first(app, make_story):
+    story = make_story(title="Parklet trial", summary="A parklet on a high street, with benches and planters.")
+    closest = make_story(title="Parklet trial two", summary="A parklet on a high street, with benches and planters.")
+    others = [make_story(title=f"Parklet {n}", summary="A parklet on a side road.") for n in range(6)]
+    make_story(title="Bus lanes", summary="Bus lanes on the ring road.")
+    found = search.similar_stories(app, story.id)
+    assert len(found) == 5 and found[0] == closest.id
+    assert set(found[1:]) <= {other.id for other in others}
+
+
 def test_similar_stories_follow_an_edit_of_a_look_alike(app, make_story):
     story = make_story(title="Food waste collection", summary="Weekly food waste collection for flats.")
     other = make_story(title="Food waste in schools", summary="Food waste collection from school kitchens.")

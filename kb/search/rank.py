@@ -33,12 +33,12 @@ IDF_FLOOR = 1e-6
 
 def rank(searcher, words: dict[str, float], docs, limit: int, phrase: list[str] | None = None,
          budget: Budget = UNLIMITED) -> list[tuple[int, float]]:
-    """The ``limit`` best of ``docs`` (a set of global document numbers) for
+    """The ``limit`` best of ``docs`` (global document numbers: a set or a numpy array) for
     ``words`` (stem -> query weight), best first (equal scores: lower document
     number first), with scores. Stories holding none of the words score 0.
 
     Once ``budget`` is spent, words not yet read are left out of the scores."""
-    if not docs or not words or limit <= 0:
+    if len(docs) == 0 or not words or limit <= 0:
         return []
     reader = searcher.reader()
     parts = leaves(reader)

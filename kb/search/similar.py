@@ -68,7 +68,7 @@ def _similar_in(s, app, story_id: int, limit: int) -> list[int]:
         docs = docs[docs != s.document_number(id=str(story_id))]
         ranked = rank.rank(s, words, docs, limit)
     except Exception:
-        log.info("Similar stories failed for %s", story_id, exc_info=True)
+        log.error("Similar stories failed for %s", story_id, exc_info=True)
         return []
     return [view.story_id(doc) for doc, _ in ranked]
 
