@@ -292,6 +292,7 @@ def test_searchers_open_while_another_process_commits_and_replaces_the_index_fil
     """Each commit replaces the table of contents and merges segments away, so a
     searcher opened meanwhile may find a file gone: it opens again (this failed
     about once in a thousand opens, and a story page answered 500)."""
+    import gc
     import multiprocessing
 
     from kb.search.index import close_searchers, searcher
@@ -313,4 +314,6 @@ def test_searchers_open_while_another_process_commits_and_replaces_the_index_fil
     finally:
         stop.set()
         committer.join(60)
+        close_searchers()
+        gc.collect()  # the files left open are closed here, not in whichever test runs next
     assert failures == [], (len(failures), failures[:3])
