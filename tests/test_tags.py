@@ -110,6 +110,25 @@ def test_a_chain_of_merges_redirects_to_the_last_survivor(app, client, make_stor
     assert {a.name for a in three.aliases} >= {"One", "Two"}
 
 
+def test_the_names_of_some_tags_are_those_read_with_every_tag(app, make_story):
+    """A sync of a few stories reads their tags' names (merged tags' included), not the vocabulary's."""
+    from kb.search.schema import tag_names
+
+    tagged(make_story, 1, "One", "Two", "Three", "Four", "Five")
+    one, two, three, four, five = (taxonomy.find_tag(n) for n in ("One", "Two", "Three", "Four", "Five"))
+    tags.merge_tags(SYSTEM, one, two)
+    tags.merge_tags(SYSTEM, two, three)
+    tags.merge_tags(SYSTEM, four, three)
+    tags.add_alias(SYSTEM, five, "Cinq")
+    database.commit(app)
+    every = tag_names()
+    assert set(every[three.id]) >= {"Three", "One", "Two", "Four"}
+    for some in ({three.id}, {two.id}, {one.id, five.id}, {two.id, three.id}, set()):
+        assert tag_names(some) == {i: every[i] for i in every if i in tag_names(some)}
+        assert set(tag_names(some)) >= some
+        assert all(tag_names(some)[i] == every[i] for i in some)
+
+
 def test_alias_is_found_by_search_and_resolves_when_tagging(app, client, make_user, make_story, sign_in):
     stories_ = tagged(make_story, 2, "Artificial intelligence")
     tag = taxonomy.find_tag("Artificial intelligence")

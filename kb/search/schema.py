@@ -94,9 +94,19 @@ def build_schema() -> fields.Schema:
     )
 
 
-def tag_names() -> dict[int, list[str]]:
-    """Every name a tag is known by: its own, its aliases, and those of tags merged into it."""
-    tags = list(db.session.scalars(select(Tag).options(selectinload(Tag.aliases))))
+def tag_names(tag_ids=None) -> dict[int, list[str]]:
+    """Every name a tag is known by: its own, its aliases, and those of tags merged into it.
+
+    For every tag, or (``tag_ids``) for those tags, read with the tags merged
+    into them: a sync of a few stories reads their tags, not the vocabulary."""
+    if tag_ids is None:
+        tags = list(db.session.scalars(select(Tag).options(selectinload(Tag.aliases))))
+    else:
+        wanted, frontier = set(tag_ids), set(tag_ids)
+        while frontier:
+            frontier = set(db.session.scalars(select(Tag.id).where(Tag.merged_into_id.in_(frontier)))) - wanted
+            wanted |= frontier
+        tags = list(db.session.scalars(select(Tag).where(Tag.id.in_(wanted)).options(selectinload(Tag.aliases))))
     names = {tag.id: [tag.name, *(alias.name for alias in tag.aliases)] for tag in tags}
     by_id = {tag.id: tag for tag in tags}
     for tag in tags:
@@ -104,6 +114,8 @@ def tag_names() -> dict[int, list[str]]:
         while survivor.merged_into_id in by_id and survivor.id not in seen:
             seen.add(survivor.id)
             survivor = by_id[survivor.merged_into_id]
+        if survivor.merged_into_id is not None and survivor.merged_into_id not in by_id:
+            continue  # merged on into a tag not read, whose names these are not
         if survivor is not tag:
             names[survivor.id].extend(names[tag.id])
     return names

@@ -102,7 +102,7 @@ def _apply_batch(app, index_home: IndexHome, wait: float | None = None) -> int:
 def write_stories(w, story_ids) -> None:
     """Replace the documents of these stories (deleting those no longer in the database)."""
     stories = {story.id: story for story in load_stories(story_ids)}
-    names = tag_names() if stories else {}
+    names = tag_names({tag.id for story in stories.values() for tag in story.tags}) if stories else {}
     for story_id in sorted(story_ids):
         story = stories.get(story_id)
         if story is None:
