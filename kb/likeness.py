@@ -5,14 +5,18 @@ import flags a record whose key a story already has, for curators to merge."""
 from __future__ import annotations
 
 import re
+import unicodedata
 from typing import Iterable
 
 _NOT_WORDS = re.compile(r"[\W_]+")
 
 
 def normal_text(text: str) -> str:
-    """Text reduced to its words: lower case, punctuation and runs of spaces as one space."""
-    return " ".join(_NOT_WORDS.sub(" ", (text or "").lower()).split())
+    """Text reduced to its words: lower case, accents dropped ("Cafés" is
+    "cafes"), punctuation and runs of spaces as one space."""
+    letters = unicodedata.normalize("NFKD", (text or "").lower())
+    letters = "".join(c for c in letters if not unicodedata.combining(c))
+    return " ".join(_NOT_WORDS.sub(" ", letters).split())
 
 
 def title_key(title: str, organisations: Iterable) -> tuple:

@@ -32,7 +32,7 @@ def story(slug: str) -> Story:
 def test_records_like_a_story_or_an_earlier_record_are_imported_and_flagged(app, make_story):
     make_story(title="Repair cafés in Leeds", organisations=["Leeds City Council"])
     records = [
-        record(1, "Repair Cafés in Leeds!"),                          # like the story kb holds
+        record(1, "Repair Cafes in Leeds!"),                          # like the story kb holds
         record(2, "Street lights", organisations=["York Council"]),
         record(3, "street  lights", organisations=["york council"]),  # like the record before it
         record(4, "Street lights", organisations=["Hull Council"]),   # another organisation: not alike
