@@ -65,6 +65,8 @@ def test_an_uploaded_import_is_read_from_the_database_by_another_instance(app, c
                                                                                   "total": 6}
         assert "2 imported, 1 skipped, 3 failed" in reader.get(f"/curate/import/{job_id}").get_data(as_text=True)
         assert reader.get(f"/curate/import/{job_id}/report.csv").status_code == 200
+        # done, the job keeps its report and drops the uploaded file, which no resume will read
+        assert db.session.scalar(select(func.length(ImportJob.data)).where(ImportJob.id == job_id)) == 0
     finally:
         with other.app_context():
             db.engine.dispose()

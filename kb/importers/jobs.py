@@ -250,5 +250,7 @@ def run_job(app, job_id: str, run: int, actor_id: int) -> None:
         finally:
             beat.stop()
             db.session.remove()
+        if not ending.get("resumable"):
+            ending["data"] = b""  # the file is kept only while a resume may need it
         write(engine, job_id, run, done=beat.done, total=beat.total, heartbeat_at=utcnow(),
               finished_at=utcnow(), **ending)
