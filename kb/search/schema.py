@@ -100,13 +100,15 @@ def tag_names(tag_ids=None) -> dict[int, list[str]]:
     For every tag, or (``tag_ids``) for those tags, read with the tags merged
     into them: a sync of a few stories reads their tags, not the vocabulary."""
     if tag_ids is None:
-        tags = list(db.session.scalars(select(Tag).options(selectinload(Tag.aliases))))
+        tags = list(db.session.scalars(select(Tag).order_by(Tag.id).options(selectinload(Tag.aliases))))
     else:
         wanted, frontier = set(tag_ids), set(tag_ids)
         while frontier:
             frontier = set(db.session.scalars(select(Tag.id).where(Tag.merged_into_id.in_(frontier)))) - wanted
             wanted |= frontier
-        tags = list(db.session.scalars(select(Tag).where(Tag.id.in_(wanted)).options(selectinload(Tag.aliases))))
+        tags = list(
+            db.session.scalars(select(Tag).where(Tag.id.in_(wanted)).order_by(Tag.id).options(selectinload(Tag.aliases)))
+        )
     names = {tag.id: [tag.name, *(alias.name for alias in tag.aliases)] for tag in tags}
     by_id = {tag.id: tag for tag in tags}
     for tag in tags:
