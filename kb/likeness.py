@@ -14,8 +14,9 @@ _NOT_WORDS = re.compile(r"[\W_]+")
 def normal_text(text: str) -> str:
     """Text reduced to its words: lower case, accents dropped ("Cafés" is
     "cafes"), punctuation and runs of spaces as one space."""
-    letters = unicodedata.normalize("NFKD", (text or "").lower())
-    letters = "".join(c for c in letters if not unicodedata.combining(c))
+    letters = (text or "").lower()
+    if not letters.isascii():  # most text is: search folds a page of results per request
+        letters = "".join(c for c in unicodedata.normalize("NFKD", letters) if not unicodedata.combining(c))
     return " ".join(_NOT_WORDS.sub(" ", letters).split())
 
 
