@@ -105,3 +105,22 @@ def test_tag_organisation_and_area_pages_link_to_the_follow_page_not_raw_xml(app
     follow = text(client.get("/search/follow?tag=open-data"))
     assert "Stories, tag: Open data, as they are published." in follow
     assert 'value="http://localhost/search.atom?tag=open-data" readonly' in follow
+
+
+def test_links_to_the_results_page_are_the_addresses_url_for_builds(app):
+    """Facet, sort and paging links are built without url_for per link, to the same address."""
+    from flask import url_for
+
+    from kb.web.search import search_url
+
+    query = "q=caf%C3%A9+%26+bar%2Fbaz%3A+%22x%22&area=culture&tag=a+b&tag=c%2Bd&page=3&sort=newest"
+    with app.test_request_context("/search?" + query):
+        for changes, drop in (({}, ()), ({"tag": "e/f?"}, ()), ({"sort": None}, ()), ({"q": "new & 'old'"}, ()),
+                              ({"page": "2"}, [("tag", "a b")]), ({"area": None, "tag": None}, ())):
+            built = search_url(drop=drop, **changes)
+            path, _, query_string = built.partition("?")
+            assert path == url_for("search.results")
+            pairs = parse_qs(query_string, keep_blank_values=True)
+            again = url_for("search.results", **{k: v[0] if len(v) == 1 else v for k, v in pairs.items()})
+            assert built == again
+        assert search_url(area=None, tag=None, q=None, sort=None) == url_for("search.results")

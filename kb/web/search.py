@@ -6,7 +6,7 @@ from datetime import datetime, time, timezone
 from feedgen.feed import FeedGenerator
 from urllib.parse import urlencode
 
-from flask import Blueprint, Response, current_app, redirect, render_template, request, url_for
+from flask import Blueprint, Response, current_app, g, redirect, render_template, request, url_for
 
 from kb import policy, search
 from kb.errors import NotFound
@@ -23,6 +23,8 @@ FACET_TITLES = {"area": "Action area", "kind": "Kind", "tag": "Tag", "org": "Org
                 "year": "Year", "stage": "Stage", "evidence": "Evidence level", "place": "Place"}
 # Filters that take one value: choosing another replaces it.
 SINGLE_VALUE_FILTERS = ("evidence",)
+# What url_for leaves unescaped in a query string (Werkzeug's choice, after the URL standard).
+QUERY_SAFE = "!$'()*,/:;?@"
 
 
 def visible_statuses() -> tuple[str, ...]:
@@ -51,6 +53,12 @@ def search_url(endpoint: str = "search.results", drop=(), **changes) -> str:
             args[name] = [v for v in args.get(name, []) if v != value] + [value]
         else:
             args[name] = [value]
+    if endpoint == "search.results":
+        # A page has a link per facet value: the path is built once per request, the query as url_for would.
+        if "results_path" not in g:
+            g.results_path = url_for(endpoint)
+        query = urlencode([(k, v) for k, values in args.items() for v in values], safe=QUERY_SAFE)
+        return g.results_path + ("?" + query if query else "")
     # A single value unwrapped, so that it can also fill a path part (a facet's name).
     return url_for(endpoint, **{k: v[0] if len(v) == 1 else v for k, v in args.items() if v})
 
