@@ -276,6 +276,40 @@ def test_a_commit_outside_kb_database_does_not_carry_the_log_lock_over(app, make
     assert not unit_of_work.holds_log_lock(db.session)
 
 
+def test_a_searcher_reads_segments_that_a_later_commit_merged_away(tmp_path):
+    """Stored fields, field lengths and facet values of an open searcher's
+    segments are read after another commit merged them away and deleted their
+    files: Whoosh opened those files on first read, and a search under load
+    answered 503 ('NoneType' object is not subscriptable)."""
+    from kb.search import facets, postings
+    from kb.search.index import close_searchers, read_watermark, searcher
+    from kb.search.schema import meta_document
+
+    home = IndexHome(tmp_path)
+    home.swap(home.new_generation())
+    ix = home.open()
+    for n in range(3):
+        with writer(ix, 5) as w:
+            w.update_document(**meta_document(n + 1))
+            w.update_document(id=f"s{n}", title=f"{('river', 'lake', 'sea')[n]} story", content="open data council",
+                              meta=("m", n))
+    folder = home.current_path()
+    try:
+        with searcher(home) as s:
+            before = set(os.listdir(folder))
+            w = ix.writer()
+            w.update_document(id="s9", title="story nine", content="open data")
+            w.commit(optimize=True)
+            assert not before & {name for name in os.listdir(folder) if name.endswith(".col")}, "segments not merged"
+            segreaders = [r for r, _ in postings.leaves(s.reader())]
+            assert sum(postings.segment_lengths(r, "title").sum() for r in segreaders) == 6
+            metas = [m for r in segreaders for m in facets._segment_metas(str(folder), r) if m is not None]
+            assert sorted(m[1] for m in metas) == [0, 1, 2]
+            assert read_watermark(s) == 3
+    finally:
+        close_searchers()
+
+
 def _commit_until(folder: str, stop) -> None:
     ix = IndexHome(folder).open()
     n = 0

@@ -199,7 +199,7 @@ def searcher(home: IndexHome):
     current = _take(key, name)
     if current is None:
         path = home.folder / name
-        current = _reopening(lambda: whoosh_index.open_dir(str(path)).searcher())
+        current = _reopening(lambda: _open_searcher(path))
     try:
         yield current
     finally:
@@ -221,6 +221,50 @@ def _reopening(open_index):
             if attempt == OPEN_ATTEMPTS - 1:
                 raise
             time.sleep(0.01 * (attempt + 1))
+
+
+def _open_searcher(path: Path):
+    """A searcher whose segments' files are all open, on segments the newest
+    commit still holds.
+
+    Whoosh opens a segment's column files (stored fields, field lengths,
+    ``meta``) when they are first read, by name; by then another process's
+    commit may have merged the segment away and deleted its files, and the read
+    failed (``TypeError``: a search answered 503) or found no column (lengths
+    and facet values read as empty). Opened here, a file deleted later is still
+    read through its open handle. Segments missing from the newest table of
+    contents may have lost files before they were opened: ``FileNotFoundError``,
+    so ``_reopening`` opens the newest generation instead.
+    """
+    from whoosh.codec.whoosh3 import LENGTHS_COLUMN, STORED_COLUMN, _lenfield
+
+    ix = whoosh_index.open_dir(str(path))
+    s = ix.searcher()
+    try:
+        reader = s.reader()
+        segreaders = [reader] if reader.is_atomic() else [r for r, _ in reader.leaf_readers()]
+        lengths = s.schema.scorable_names()
+        for segreader in segreaders:
+            perdoc = segreader._perdoc
+            perdoc._cached_reader("_stored", STORED_COLUMN)
+            for field in lengths:
+                perdoc._cached_reader(_lenfield(field), LENGTHS_COLUMN)
+            if perdoc.has_column("meta"):
+                perdoc.column_reader("meta", s.schema["meta"].column_type)
+        newest = {segment.segment_id() for segment in ix._read_toc().segments}
+        gone = [r.segment().segment_id() for r in segreaders if r.segment().segment_id() not in newest]
+        if gone:
+            raise FileNotFoundError(f"segments merged away while opening: {', '.join(gone)}")
+    except BaseException:
+        s.close()
+        raise
+    return s
+
+
+def has_meta_column(segreader) -> bool:
+    """Whether a segment has ``meta`` values: opened with its searcher
+    (``_open_searcher``), whose file may have been deleted since."""
+    return "meta" in segreader._perdoc._colfiles or segreader.has_column("meta")
 
 
 def _take(key: str, name: str):
