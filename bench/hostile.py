@@ -8,7 +8,11 @@ folder, serves it with gunicorn (`kb serve`, 127.0.0.1, a free port, 3
 workers), times the home page and an ordinary search alone, then again while
 five clients loop over the costliest searches (lone and short wildcards, a
 range, 10,000 characters of common words, a long phrase, many prefixes), and
-prints the p50/p95 of each and the ratio. Bounded in time by --seconds.
+prints the p50/p95 of each and the ratio. As a control, the same pages are also
+timed beside five clients looping over ordinary searches: on a machine with
+fewer cores than busy clients, any five clients slow other pages, and what
+hostile searches must not do is slow them more than ordinary ones. Bounded in
+time by --seconds.
 """
 from __future__ import annotations
 
@@ -41,6 +45,11 @@ def hostile() -> list[str]:
     words = " ".join(COMMON * 200)[:10_000].rsplit(" ", 1)[0]
     return ["*", "co*", "[a TO z]", words, f'"{words[:3000]}"', " ".join(f"{w[:3]}*" for w in COMMON * 10),
             " OR ".join(COMMON * 30), "NOT zzzz", "?" * 10_000]
+
+
+def ordinary() -> list[str]:
+    return ["open data", "digital inclusion", "social care", "user research", "housing", "community health",
+            "local government procurement", "service design"]
 
 
 STATUSES: Counter = Counter()
@@ -88,6 +97,27 @@ def instance(size: int, folder: Path) -> dict:
     return env
 
 
+def beside(base: str, pages: list[str], queries: list[str], seconds: float) -> tuple[list[float], list[float]]:
+    """Timings of ``pages`` while five clients loop over ``queries``, and theirs."""
+    stop = threading.Event()
+    times: list[float] = []
+
+    def client(n: int) -> None:
+        while not stop.is_set():
+            times.append(fetch(base + "/search?" + urllib.parse.urlencode({"q": queries[n % len(queries)]})))
+            n += 1
+
+    clients = [threading.Thread(target=client, args=(n,)) for n in range(5)]
+    for thread in clients:
+        thread.start()
+    try:
+        return timings(pages, seconds), times
+    finally:
+        stop.set()
+        for thread in clients:
+            thread.join()
+
+
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--size", type=int, default=5000)
@@ -113,35 +143,23 @@ def main(argv=None) -> None:
         for url in pages + [base + "/search?" + urllib.parse.urlencode({"q": q}) for q in hostile()]:
             fetch(url)  # warm every worker's caches a little
         alone = timings(pages, args.seconds)
-        stop = threading.Event()
-        hostile_times: list[float] = []
-
-        def attacker(n: int) -> None:
-            queries = hostile()
-            while not stop.is_set():
-                q = queries[n % len(queries)]
-                n += 1
-                hostile_times.append(fetch(base + "/search?" + urllib.parse.urlencode({"q": q})))
-
-        attackers = [threading.Thread(target=attacker, args=(n,)) for n in range(5)]
-        for thread in attackers:
-            thread.start()
-        loaded = timings(pages, args.seconds)
-        stop.set()
-        for thread in attackers:
-            thread.join()
+        control, _ = beside(base, pages, ordinary(), args.seconds)
+        loaded, hostile_times = beside(base, pages, hostile(), args.seconds)
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=30)
     a50, a95 = summary(alone)
+    c50, c95 = summary(control)
     l50, l95 = summary(loaded)
     h50, h95 = summary(hostile_times or [0.0])
     print(f"{args.size:,} stories, 3 workers, {args.seconds:.0f} s each")
     print("| other pages | p50 ms | p95 ms |")
     print("|---|---|---|")
     print(f"| alone | {a50 * 1000:.0f} | {a95 * 1000:.0f} |")
+    print(f"| beside 5 ordinary searches | {c50 * 1000:.0f} | {c95 * 1000:.0f} |")
     print(f"| beside 5 hostile searches | {l50 * 1000:.0f} | {l95 * 1000:.0f} |")
-    print(f"| ratio | {l50 / a50:.2f}x | {l95 / a95:.2f}x |")
+    print(f"| ratio, hostile / alone | {l50 / a50:.2f}x | {l95 / a95:.2f}x |")
+    print(f"| ratio, hostile / ordinary | {l50 / c50:.2f}x | {l95 / c95:.2f}x |")
     print(f"hostile searches: {len(hostile_times)}, p50 {h50 * 1000:.0f} ms, p95 {h95 * 1000:.0f} ms")
     print(f"searches by status: {dict(sorted(STATUSES.items()))} (429: a costly search refused while the "
           f"node's places for them were taken); load average {os.getloadavg()[0]:.2f}, {os.cpu_count()} cores")
