@@ -310,6 +310,48 @@ def test_a_searcher_reads_segments_that_a_later_commit_merged_away(tmp_path):
         close_searchers()
 
 
+def test_a_story_edited_after_a_rebuild_leaves_its_words_searchable(app, make_story):
+    """Saving a story deletes its document in the rebuilt index's one large
+    segment; a search for a word that story held first there answered 503
+    ('Search is not available') until that segment was merged away."""
+    made = [make_story(title=f"Kestrel survey {n}", summary="Counting kestrels on the downs.") for n in range(12)]
+    search.rebuild(current_app)
+    stories.update_story(SYSTEM, made[0], {"summary": "Counting kestrels on the downs again."})
+    db.session.commit()
+    assert found("kestrel") == 12
+    assert found("downs") == 12
+    assert search.similar_stories(current_app, made[3].id, 5)
+
+
+def test_postings_are_read_whole_when_a_segment_starts_with_deleted_documents(tmp_path):
+    """A term whose first documents in a segment were deleted (a story saved
+    again) has all its postings read: Whoosh's reader moved past the deleted
+    ones, the read came up short, and similar stories were lost under load."""
+    from kb.search import postings
+    from kb.search.index import close_searchers, searcher
+
+    home = IndexHome(tmp_path)
+    home.swap(home.new_generation())
+    ix = home.open()
+    w = ix.writer()
+    for n in range(200):  # more than a block of postings
+        w.add_document(id=f"s{n}", title=f"story {n}", content="kestrel survey")
+    w.commit()
+    w = ix.writer()
+    for n in range(150):  # deleted in the first segment, added to a second
+        w.update_document(id=f"s{n}", title=f"story {n}", content="kestrel survey again")
+    w.commit(merge=False)
+    try:
+        with searcher(home) as s:
+            reader = s.reader()
+            assert any(r.has_deletions() for r, _ in postings.leaves(reader))
+            docs = postings.docs_array(reader, "content", "kestrel")
+            assert len(docs) == 350  # deleted ones included: callers apply deletions
+            assert len(set(docs) - set(reader.all_doc_ids())) == 150
+    finally:
+        close_searchers()
+
+
 def _commit_until(folder: str, stop) -> None:
     ix = IndexHome(folder).open()
     n = 0

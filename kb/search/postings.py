@@ -16,7 +16,6 @@ from collections import OrderedDict
 
 import numpy as np
 
-from whoosh.matching.wrappers import FilterMatcher
 
 BUDGET = 8_000_000  # postings kept (8 bytes each: about 64 MB)
 
@@ -66,9 +65,10 @@ def _check(segreader, field: str, text: str, found: tuple[array, array]) -> None
 def _decode(segreader, field: str, text: str) -> tuple[array, array]:
     if (field, text) not in segreader:
         return _EMPTY
-    matcher = segreader.postings(field, text)
-    if isinstance(matcher, FilterMatcher):
-        matcher = matcher.child
+    # The term's own matcher, not ``segreader.postings``: in a segment with
+    # deletions that wraps it in a FilterMatcher, which moves it past the
+    # deleted documents it starts with, and their postings were not read.
+    matcher = segreader._terms.matcher(field, segreader._text_to_bytes(field, text), segreader.schema[field].format)
     ids, weights = array("I"), array("f")
     if not hasattr(matcher, "_read_ids"):
         for doc, weight in matcher.items_as("weight"):
