@@ -184,3 +184,26 @@ def test_verify_reports_a_corrupt_index_and_says_to_rebuild(app, cli, make_story
     gc.collect()  # ... which is closed here, where its warning is ignored
     assert cli("index", "rebuild").exit_code == 0
     assert cli("index", "verify").exit_code == 0
+
+
+def test_a_database_failure_during_a_search_is_a_503_logged_as_a_database_error(app, client, make_story, caplog):
+    from sqlalchemy import text
+
+    from kb.extensions import db
+
+    make_story(title="Kestrel survey", organisations=["Moor Council"])
+    make_story(title="Kestrel count", organisations=["Moor Council"])
+    db.session.remove()
+    with db.engine.begin() as connection:
+        connection.execute(text("ALTER TABLE story_organisations RENAME TO story_organisations_away"))
+    try:
+        response = client.get("/search?q=kestrel")
+    finally:
+        db.session.remove()
+        with db.engine.begin() as connection:
+            connection.execute(text("ALTER TABLE story_organisations_away RENAME TO story_organisations"))
+    assert response.status_code == 503
+    assert "not available" in response.get_data(as_text=True)
+    logged = [record.getMessage() for record in caplog.records if record.levelname in ("ERROR", "CRITICAL")]
+    assert "The database failed during a search" in logged
+    assert not any("kb index rebuild" in message for message in logged)

@@ -115,8 +115,11 @@ def _tag_slug(slug: str) -> str:
 
 def _index_must_be_readable(function):
     """Turn a failure to read the index into ``Unavailable`` (a 503 page), logged
-    loudly: a corrupt segment otherwise made every search a 500 until a rebuild."""
+    loudly: a corrupt segment otherwise made every search a 500 until a rebuild.
+    A database that fails during a search is also a 503, logged as what it is."""
     from functools import wraps
+
+    from sqlalchemy.exc import SQLAlchemyError
 
     from kb.errors import DomainError, Unavailable
 
@@ -127,7 +130,10 @@ def _index_must_be_readable(function):
         except DomainError:
             raise
         except Exception as exc:
-            log.critical("The search index cannot be read; run `kb index rebuild`", exc_info=True)
+            if isinstance(exc, SQLAlchemyError):
+                log.error("The database failed during a search", exc_info=True)
+            else:
+                log.critical("The search index cannot be read; run `kb index rebuild`", exc_info=True)
             raise Unavailable("Search is not available at the moment. Please try again later.") from exc
 
     return guarded
