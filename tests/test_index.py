@@ -11,6 +11,8 @@ import threading
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from flask import current_app
 from sqlalchemy import create_engine, func, select, text
 
@@ -321,6 +323,43 @@ def test_a_story_edited_after_a_rebuild_leaves_its_words_searchable(app, make_st
     assert found("kestrel") == 12
     assert found("downs") == 12
     assert search.similar_stories(current_app, made[3].id, 5)
+
+
+_BIRDS = ["kestrel", "heron", "otter", "badger", "curlew", "osprey"]
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(steps=st.lists(st.tuples(st.sampled_from(["create", "edit", "unpublish", "publish", "rebuild"]),
+                                st.integers(0, 50), st.sets(st.sampled_from(_BIRDS), min_size=1, max_size=3)),
+                      min_size=1, max_size=10))
+def test_each_word_finds_the_published_stories_holding_it_after_any_saves_and_rebuilds(app, make_story, caplog,
+                                                                                       steps):
+    """Whatever the order of creations, edits, status changes and rebuilds (and
+    so of segments, deletions and merges), a word finds exactly the published
+    stories holding it, and similar stories are found without an error."""
+    from kb.models import Story
+
+    for action, n, words in steps:
+        existing = list(db.session.scalars(select(Story).order_by(Story.id)))
+        story = existing[n % len(existing)] if existing else None
+        if action == "create" or story is None:
+            make_story(summary=" ".join(sorted(words)))
+        elif action == "edit":
+            stories.update_story(SYSTEM, story, {"summary": " ".join(sorted(words))})
+        elif action == "unpublish" and story.is_published:
+            stories.unpublish_story(SYSTEM, story, "Out of date")
+        elif action == "publish" and not story.is_published:
+            stories.publish_story(SYSTEM, story)
+        elif action == "rebuild":
+            search.rebuild(current_app)
+        database.commit(current_app)
+    published = list(db.session.scalars(select(Story).where(Story.status == "published")))
+    for word in _BIRDS:
+        assert found(word) == sum(word in story.summary.split() for story in published), word
+    for story in published[:3]:
+        search.similar_stories(current_app, story.id, 5)
+    assert not [r.getMessage() for r in caplog.records if r.levelname in ("ERROR", "CRITICAL")]
+    caplog.clear()
 
 
 def test_postings_are_read_whole_when_a_segment_starts_with_deleted_documents(tmp_path):
