@@ -123,6 +123,21 @@ for _area, _cues in _CUES.items():
         _CUE_AREAS[_cue] = _CUE_AREAS.get(_cue, ()) + (_area,)
 
 
+_CUE_FIRST = frozenset(cue[0] for cue in _CUE_AREAS)
+
+
+def phrases_in(tokens: list | tuple, phrases: dict, longest: int, first: frozenset):
+    """(start, length, value) for each phrase of ``tokens`` that is a key of
+    ``phrases`` (a tuple of tokens, at most ``longest``, whose first token is in
+    ``first``): only the starts that begin some phrase are tried."""
+    for start, token in enumerate(tokens):
+        if token in first:
+            for length in range(1, min(longest, len(tokens) - start) + 1):
+                value = phrases.get(tuple(tokens[start:start + length]))
+                if value is not None:
+                    yield start, length, value
+
+
 def sentences(text: str) -> list[str]:
     return [s.strip() for s in _SENTENCE.split(text) if s.strip()]
 
@@ -133,10 +148,9 @@ def _cue_hits(sentence: str) -> tuple[int, dict[str, list[str]]]:
     words = _WORD.findall(WEB_ADDRESS.sub(" ", sentence.lower()))
     tokens = ["" if w in _NOT_CUES else stem(w) for w in words]
     found: dict[str, list[str]] = {area: [] for area in AREAS}
-    for start in range(len(tokens)):
-        for length in range(1, min(_CUE_LENGTH, len(tokens) - start) + 1):
-            for area in _CUE_AREAS.get(tuple(tokens[start:start + length]), ()):
-                found[area].append(" ".join(words[start:start + length]))
+    for start, length, areas in phrases_in(tokens, _CUE_AREAS, _CUE_LENGTH, _CUE_FIRST):
+        for area in areas:
+            found[area].append(" ".join(words[start:start + length]))
     return len(tokens), found
 
 

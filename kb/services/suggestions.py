@@ -161,16 +161,14 @@ class TagMatcher:
             if phrase:
                 self.phrases.setdefault(phrase, tag_id)
         self.longest = max((len(p) for p in self.phrases), default=0)
+        self.first = frozenset(p[0] for p in self.phrases)
 
     def scores(self, title: str, text: str) -> dict[int, float]:
         """Tag id -> how strongly the text names it (a title mention counts three times)."""
         found: dict[int, float] = {}
         for words, weight in ((_words(title), 3.0), (_words(text), 1.0)):
-            for start in range(len(words)):
-                for length in range(1, self.longest + 1):
-                    tag_id = self.phrases.get(words[start:start + length])
-                    if tag_id is not None and start + length <= len(words):
-                        found[tag_id] = found.get(tag_id, 0.0) + weight
+            for _, _, tag_id in classifier.phrases_in(words, self.phrases, self.longest, self.first):
+                found[tag_id] = found.get(tag_id, 0.0) + weight
         # One passing mention of a single word is not enough to suggest it.
         return {t: s for t, s in found.items() if s >= 2}
 
