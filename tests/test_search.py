@@ -358,3 +358,22 @@ def test_a_search_reads_its_hits_stories_once_and_all_facet_labels_in_one_query(
             assert len(labels) == 1, address
     finally:
         event.remove(db.engine, "before_cursor_execute", seen)
+
+
+def test_a_phrase_or_and_reads_its_rarest_words_first_and_stops_once_nothing_is_left(app, make_story):
+    """A pasted phrase of common words read every word's postings (2.3 s of CPU
+    at 50,000 stories); its rarest words leave nothing here, so the common ones
+    are never read, and what matches is what it was."""
+    from kb.search import postings
+
+    make_story(title="Kestrel survey", summary="The council counted birds on the common.")
+    make_story(title="Heron survey", summary="The council counted birds on the river.")
+    make_story(title="Council birds", summary="The council counted birds on the common and the river.")
+    for q in ('"the council counted kestrel heron birds on the common"', "council AND counted AND kestrel AND heron"):
+        postings.clear()
+        assert search.search_stories(app, q).total == 0, q
+        read = {text for (_, field, text) in postings._cache if field == "content"}
+        assert read and not read & {"council", "count", "bird", "common"}, (q, read)
+    assert set(titles(search.search_stories(app, '"council counted birds on the common"'))) == {"Kestrel survey",
+                                                                                               "Council birds"}
+    assert set(titles(search.search_stories(app, "council AND counted AND river"))) == {"Heron survey", "Council birds"}

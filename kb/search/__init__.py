@@ -246,26 +246,54 @@ def _tree_docs(s, node, universe: set, budget: Budget) -> set:
     if kind is wq.Term:
         return facets.term_docs(s.reader(), node.fieldname, node.text)
     if kind is wq.Phrase:
-        sets = sorted((facets.term_docs(s.reader(), node.fieldname, w) for w in node.words), key=len)
-        docs = sets[0].intersection(*sets[1:]) & universe
-        return rank.phrase_docs(s.reader(), sorted(docs), node.words, node.fieldname, budget)
-    if kind in (wq.Or, wq.And) and node.subqueries:
+        # Stories holding every word (then their positions are checked): rarest
+        # word first, and none once none is left, so a pasted phrase of common
+        # words does not read every one of their posting lists.
+        docs = universe
+        for word in sorted(set(node.words), key=lambda w: _frequency(s, node.fieldname, w)):
+            if not docs or budget.over():  # out of time: the positions decide among those left
+                break
+            docs = docs & facets.term_docs(s.reader(), node.fieldname, word)
+        return rank.phrase_docs(s.reader(), sorted(docs), node.words, node.fieldname, budget) if docs else set()
+    if kind is wq.Or and node.subqueries:
         sets = []
         for sub in node.subqueries:
             if budget.over():
                 break
             sets.append(_tree_docs(s, sub, universe, budget))
-        if not sets:
-            return set()
-        if kind is wq.Or:
-            return set().union(*sets)
-        sets.sort(key=len)
-        return sets[0].intersection(*sets[1:])
+        return set().union(*sets)
+    if kind is wq.And and node.subqueries:
+        # Its terms rarest first, and nothing more once nothing is left.
+        docs = None
+        for sub in sorted(_conjuncts(node), key=lambda q: _frequency(s, q.fieldname, q.text) if type(q) is wq.Term
+                          else float("inf")):
+            if budget.over():
+                break
+            found = _tree_docs(s, sub, universe, budget)
+            docs = found if docs is None else docs & found
+            if not docs:
+                break
+        return docs or set()
     if kind is wq.AndNot:
         return _tree_docs(s, node.a, universe, budget) - _tree_docs(s, node.b, universe, budget)
     if kind is wq.Not:
         return universe - _tree_docs(s, node.query, universe, budget)
     return set()
+
+
+def _conjuncts(node):
+    """The parts of an AND, those of ANDs within it included (``a AND b AND c``
+    is parsed as ``(a AND b) AND c``)."""
+    for sub in node.subqueries:
+        if type(sub) is wq.And:
+            yield from _conjuncts(sub)
+        else:
+            yield sub
+
+
+def _frequency(s, fieldname: str, text: str) -> int:
+    """How many documents hold a term, from its term info: nothing is decoded."""
+    return s.reader().doc_frequency(fieldname, text)
 
 
 def _ordered(s, view, parsed, matched: set, sort: str, start: int, per_page: int, budget: Budget) -> list[Hit]:
