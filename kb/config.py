@@ -75,6 +75,8 @@ def defaults(instance: Path) -> dict:
         "SEARCH_CPU_BUDGET": 0.8,
         # Costly searches (wildcards, ranges, very long text) running at once on a node; more get a 429 page.
         "SEARCH_COSTLY_SLOTS": 1,
+        # Long search texts kept for their links' keys (each at most 10,000 characters).
+        "SEARCH_TEXTS_KEEP": 20_000,
     }
 
 

@@ -167,6 +167,27 @@ def test_a_long_query_gets_its_page_while_the_database_is_locked_for_writing(app
     assert "qt=" not in page and "?q=Participatory" in page  # the links carry the text itself
 
 
+def test_at_most_the_newest_long_search_texts_are_kept_and_an_old_link_says_it_is_not_known(app, client, make_story):
+    from sqlalchemy import func, select
+
+    from kb.extensions import db
+    from kb.models import SearchText
+
+    make_story(title="Participatory budgeting", summary="Residents chose where money went.")
+    app.config["SEARCH_TEXTS_KEEP"] = 3
+    links = []
+    for n in range(6):
+        page = client.get("/search", query_string={"q": paragraph(600) + f" number{n}"}).get_data(as_text=True)
+        links.append(html.unescape(re.search(r'href="(/search\?[^"]*qt=[^"]*)"', page).group(1)))
+    db.session.remove()
+    assert db.session.scalar(select(func.count()).select_from(SearchText)) == 3
+    answers = [client.get(link) for link in links]
+    assert answers[-1].status_code == 200 and "number5" in html.unescape(answers[-1].get_data(as_text=True))
+    assert sorted(a.status_code for a in answers) == [200, 200, 200, 404, 404, 404]
+    gone = next(a for a in answers if a.status_code == 404).get_data(as_text=True)
+    assert "govuk-heading" in gone and "search" in gone.lower()
+
+
 def _write_lock(url: str, table: str):
     """Another connection holding the write lock (SQLite's database, or PostgreSQL's table)."""
     from contextlib import contextmanager

@@ -35,7 +35,8 @@ def link_args(args) -> list[tuple[str, str]]:
     """These parameters for a link, a long query replaced by its key (``qt``)."""
     pairs = [(k, v) for k, v in args.items(multi=True)]
     q = args.get("q", "")
-    key = search_texts.key_for(q) if len(q) > search_texts.LINK_QUERY_CHARS else None
+    key = (search_texts.key_for(q, current_app.config["SEARCH_TEXTS_KEEP"])
+           if len(q) > search_texts.LINK_QUERY_CHARS else None)
     if key:
         pairs = [(k, v) for k, v in pairs if k not in ("q", "qt")] + [("qt", key)]
     return pairs

@@ -6,7 +6,7 @@ from datetime import datetime, time, timezone
 from feedgen.feed import FeedGenerator
 from urllib.parse import urlencode
 
-from flask import Blueprint, Response, current_app, g, redirect, render_template, request, url_for
+from flask import Blueprint, Response, current_app, redirect, render_template, request, url_for
 
 from kb import policy, search
 from kb.errors import NotFound
@@ -55,10 +55,8 @@ def search_url(endpoint: str = "search.results", drop=(), **changes) -> str:
             args[name] = [value]
     if endpoint == "search.results":
         # A page has a link per facet value: the path is built once per request, the query as url_for would.
-        if "results_path" not in g:
-            g.results_path = url_for(endpoint)
         query = urlencode([(k, v) for k, values in args.items() for v in values], safe=QUERY_SAFE)
-        return g.results_path + ("?" + query if query else "")
+        return _once_per_request("results_path", lambda: url_for(endpoint)) + ("?" + query if query else "")
     # A single value unwrapped, so that it can also fill a path part (a facet's name).
     return url_for(endpoint, **{k: v[0] if len(v) == 1 else v for k, v in args.items() if v})
 
@@ -114,11 +112,16 @@ def search_link_args() -> str:
 
 
 def _link_args() -> list[tuple[str, str]]:
-    from flask import g
+    return _once_per_request("link_args", lambda: link_args(request.args))
 
-    if "kb_link_args" not in g:
-        g.kb_link_args = link_args(request.args)
-    return g.kb_link_args
+
+def _once_per_request(name: str, make):
+    """``make()``, kept for the rest of this request (in its WSGI environ: ``g``
+    lasts as long as the app context, which a test may hold across requests)."""
+    key = f"kb.{name}"
+    if key not in request.environ:
+        request.environ[key] = make()
+    return request.environ[key]
 
 
 @bp.get("/search/facets/<name>")
