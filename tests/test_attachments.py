@@ -161,3 +161,38 @@ def test_a_published_story_is_found_by_a_word_only_inside_its_pdf(app, client, m
     page = client.get("/search?q=quillwort").get_data(as_text=True)
     assert "Allotments for everyone" in page
     assert "Allotments for everyone" not in client.get("/search?q=zebrafish").get_data(as_text=True)
+
+
+def test_story_pages_list_documents_without_reading_their_text_and_the_index_still_reads_it(app, client, make_user):
+    """An attachment's extracted text (up to megabytes) was read on every view
+    of its story's page; only the index reads it."""
+    from sqlalchemy import event
+
+    from kb import search
+    from kb.policy import SYSTEM
+
+    owner = make_user()
+    story = stories.create_story(owner, {"title": "Allotments for everyone", "kind": "report",
+                                         "summary": "A council let spare land to residents."})
+    upload = attachments.store_upload(app, "findings.pdf", make_pdf("The quillwort survey found forty new growers."))
+    attachments.add_attachment(owner, story, upload, app=app)
+    stories.submit_story(owner, story)
+    stories.publish_story(SYSTEM, story)
+    database.commit(app)
+    slug = story.slug
+    db.session.remove()
+    statements = []
+    listen = lambda conn, cursor, statement, *rest: statements.append(statement)  # noqa: E731
+    event.listen(db.engine, "before_cursor_execute", listen)
+    try:
+        page = client.get(f"/stories/{slug}").get_data(as_text=True)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", listen)
+    assert "findings.pdf" in page
+    reads = [s for s in statements if "FROM attachments" in s]
+    assert reads and not any("attachments.text," in s or "attachments.text " in s for s in reads), reads
+    # The same session saves the story and syncs the index: the text is read for it.
+    stories.update_story(SYSTEM, stories.get_story(SYSTEM, slug), {"summary": "Spare land let to residents."})
+    database.commit(app)
+    assert search.search_stories(app, "quillwort").total == 1
+    assert search.verify(app).clean

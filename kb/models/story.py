@@ -196,7 +196,8 @@ class Attachment(db.Model):
     content_type: Mapped[str] = mapped_column(String(100))
     size: Mapped[int] = mapped_column(Integer)
     sha256: Mapped[str] = mapped_column(String(64), index=True)
-    text: Mapped[str] = mapped_column(Text, default="")
+    # The extracted text (up to megabytes) is read only to index it (``undefer``): pages list attachments.
+    text: Mapped[str] = mapped_column(Text, default="", deferred=True)
     # "ok", or "failed" when the text could not be extracted (encrypted, image-only, corrupt).
     text_status: Mapped[str] = mapped_column(String(20), default="ok")
 

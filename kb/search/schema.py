@@ -15,7 +15,7 @@ from collections import namedtuple
 from functools import lru_cache
 
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import selectinload, undefer
 from whoosh import columns, fields
 from whoosh.analysis import StandardAnalyzer, StemFilter, StemmingAnalyzer
 from whoosh.lang.porter2 import stem as snowball_english
@@ -23,7 +23,7 @@ from whoosh.lang.stopwords import stoplists
 
 from kb import reference
 from kb.extensions import db
-from kb.models import SECTIONS, Story, Tag
+from kb.models import SECTIONS, Attachment, Story, Tag
 
 META_ID = "__meta__"
 
@@ -133,7 +133,7 @@ def load_stories(ids) -> list[Story]:
             selectinload(Story.person_links),
             selectinload(Story.area_links),
             selectinload(Story.links),
-            selectinload(Story.attachments),
+            selectinload(Story.attachments).options(undefer(Attachment.text)),
             selectinload(Story.tags).selectinload(Tag.merged_into),
             selectinload(Story.adoptions),
         )
