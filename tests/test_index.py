@@ -3,6 +3,7 @@ verify, several writers and several nodes."""
 from __future__ import annotations
 
 import logging
+from collections import Counter
 import os
 import subprocess
 import sys
@@ -326,17 +327,20 @@ def test_a_story_edited_after_a_rebuild_leaves_its_words_searchable(app, make_st
 
 
 _BIRDS = ["kestrel", "heron", "otter", "badger", "curlew", "osprey"]
+_KINDS = ["case_study", "report", "talk"]
 
 
-@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(steps=st.lists(st.tuples(st.sampled_from(["create", "edit", "unpublish", "publish", "rebuild"]),
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture],
+          database=None)
+@given(steps=st.lists(st.tuples(st.sampled_from(["create", "create", "edit", "edit", "unpublish", "publish", "rebuild"]),
                                 st.integers(0, 50), st.sets(st.sampled_from(_BIRDS), min_size=1, max_size=3)),
-                      min_size=1, max_size=10))
+                      min_size=1, max_size=14))
 def test_each_word_finds_the_published_stories_holding_it_after_any_saves_and_rebuilds(app, make_story, caplog,
                                                                                        steps):
     """Whatever the order of creations, edits, status changes and rebuilds (and
     so of segments, deletions and merges), a word finds exactly the published
-    stories holding it, and similar stories are found without an error."""
+    stories holding it, alone and filtered by kind, the kind facet counts every
+    published story, and similar stories are found without an error."""
     from kb.models import Story
 
     for action, n, words in steps:
@@ -345,7 +349,7 @@ def test_each_word_finds_the_published_stories_holding_it_after_any_saves_and_re
         if action == "create" or story is None:
             make_story(summary=" ".join(sorted(words)))
         elif action == "edit":
-            stories.update_story(SYSTEM, story, {"summary": " ".join(sorted(words))})
+            stories.update_story(SYSTEM, story, {"summary": " ".join(sorted(words)), "kind": _KINDS[n % 3]})
         elif action == "unpublish" and story.is_published:
             stories.unpublish_story(SYSTEM, story, "Out of date")
         elif action == "publish" and not story.is_published:
@@ -356,6 +360,11 @@ def test_each_word_finds_the_published_stories_holding_it_after_any_saves_and_re
     published = list(db.session.scalars(select(Story).where(Story.status == "published")))
     for word in _BIRDS:
         assert found(word) == sum(word in story.summary.split() for story in published), word
+        for kind in _KINDS:
+            holding = sum(word in story.summary.split() and story.kind == kind for story in published)
+            assert found(word, filters={"kind": [kind]}) == holding, (word, kind)
+    every = search.search_stories(current_app, "", snippets=False)
+    assert {v.value: v.count for v in every.facets.get("kind", [])} == Counter(story.kind for story in published)
     for story in published[:3]:
         search.similar_stories(current_app, story.id, 5)
     assert not [r.getMessage() for r in caplog.records if r.levelname in ("ERROR", "CRITICAL")]
