@@ -145,15 +145,20 @@ def test_document_of_a_draft_is_hidden_from_readers(app, client, make_user):
     assert client.get(f"/attachments/{item.id}/report.pdf").status_code == 404
 
 
-def test_a_published_story_is_found_by_a_word_only_inside_its_pdf(app, client, make_user):
-    from kb.policy import SYSTEM
-
-    owner = make_user()
+def submitted_with_a_pdf(app, owner):
+    """A story submitted with a PDF whose text alone holds the word "quillwort"."""
     story = stories.create_story(owner, {"title": "Allotments for everyone", "kind": "report",
                                          "summary": "A council let spare land to residents."})
     upload = attachments.store_upload(app, "findings.pdf", make_pdf("The quillwort survey found forty new growers."))
     attachments.add_attachment(owner, story, upload, app=app)
     stories.submit_story(owner, story)
+    return story
+
+
+def test_a_published_story_is_found_by_a_word_only_inside_its_pdf(app, client, make_user):
+    from kb.policy import SYSTEM
+
+    story = submitted_with_a_pdf(app, make_user())
     database.commit(app)
     assert "Allotments for everyone" not in client.get("/search?q=quillwort").get_data(as_text=True)
     stories.publish_story(SYSTEM, story)
@@ -171,12 +176,7 @@ def test_story_pages_list_documents_without_reading_their_text_and_the_index_sti
     from kb import search
     from kb.policy import SYSTEM
 
-    owner = make_user()
-    story = stories.create_story(owner, {"title": "Allotments for everyone", "kind": "report",
-                                         "summary": "A council let spare land to residents."})
-    upload = attachments.store_upload(app, "findings.pdf", make_pdf("The quillwort survey found forty new growers."))
-    attachments.add_attachment(owner, story, upload, app=app)
-    stories.submit_story(owner, story)
+    story = submitted_with_a_pdf(app, make_user())
     stories.publish_story(SYSTEM, story)
     database.commit(app)
     slug = story.slug
