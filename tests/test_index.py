@@ -3,18 +3,18 @@ verify, several writers and several nodes."""
 from __future__ import annotations
 
 import logging
-from collections import Counter
 import os
 import subprocess
 import sys
 import textwrap
 import threading
+from collections import Counter
 from pathlib import Path
 
 import pytest
+from flask import current_app
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from flask import current_app
 from sqlalchemy import create_engine, func, select, text
 
 from kb import database, search, unit_of_work

@@ -19,7 +19,7 @@ from collections import Counter
 
 import numpy as np
 
-from kb.search.index import has_meta_column
+from kb.search.index import meta_values
 from kb.search.postings import leaves, per_segment, term_docs  # noqa: F401 (term_docs: part of this module's API)
 from kb.search.schema import Meta
 
@@ -43,9 +43,8 @@ _MAX_VIEWS = 8
 
 def _segment_metas(path: str, segreader) -> list:
     def read() -> list:
-        if has_meta_column(segreader):
-            return list(segreader._perdoc.column_reader("meta", segreader.schema["meta"].column_type))
-        return [None] * segreader.doc_count_all()
+        values = meta_values(segreader)
+        return [None] * segreader.doc_count_all() if values is None else values
 
     return per_segment(_segments, (path, segreader.segment().segment_id()), segreader.doc_count_all(), read,
                        _MAX_SEGMENTS, "meta values")

@@ -261,10 +261,14 @@ def _open_searcher(path: Path):
     return s
 
 
-def has_meta_column(segreader) -> bool:
-    """Whether a segment has ``meta`` values: opened with its searcher
-    (``_open_searcher``), whose file may have been deleted since."""
-    return "meta" in segreader._perdoc._colfiles or segreader.has_column("meta")
+def meta_values(segreader) -> list | None:
+    """Each document's ``meta`` value in a segment (None if it has no such
+    column), read through the file its searcher opened (``_open_searcher``),
+    which may have been deleted since."""
+    perdoc = segreader._perdoc
+    if "meta" not in perdoc._colfiles and not perdoc.has_column("meta"):
+        return None
+    return list(perdoc.column_reader("meta", segreader.schema["meta"].column_type))
 
 
 def _take(key: str, name: str):
