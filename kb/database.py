@@ -39,6 +39,17 @@ def head_revisions() -> tuple[str, ...]:
     return tuple(ScriptDirectory.from_config(alembic_config()).get_heads())
 
 
+def on_dialect(dialect: str):
+    """Alembic's ``include_object`` for a database of ``dialect``: leaves out what
+    the models make only on another (an index with ``ddl_if(dialect=...)``),
+    which autogenerate would otherwise compare as missing."""
+    def include(obj, name, type_, reflected, compare_to) -> bool:
+        condition = getattr(obj, "_ddl_if", None)
+        return reflected or condition is None or condition.dialect in (None, dialect)
+
+    return include
+
+
 def commit(app, *, sync: bool = True, index_wait: float | None = None) -> None:
     """End the unit of work: commit, then bring the search index up to date.
 

@@ -72,6 +72,23 @@ def test_story_body_markdown_is_rendered_and_sanitised(app, client, make_story):
     assert "onerror" not in page
 
 
+def test_a_story_body_is_rendered_once_per_text_and_an_edit_shows_at_once(app, client, make_story):
+    from kb.extensions import db
+    from kb.markdown import RENDERED_MAX_CHARS, render_markdown
+    from kb.policy import SYSTEM
+    from kb.services import stories
+
+    story = make_story(body="First *version* of the body")
+    assert "<em>version</em>" in client.get(f"/stories/{story.slug}").get_data(as_text=True)
+    assert render_markdown("First *version* of the body") is render_markdown("First *version* of the body")
+    stories.update_story(SYSTEM, story, {"body": "Second **version** of the body"})
+    db.session.commit()
+    page = client.get(f"/stories/{story.slug}").get_data(as_text=True)
+    assert "<strong>version</strong>" in page and "First" not in page
+    long = "word " * (RENDERED_MAX_CHARS // 5 + 1)
+    assert render_markdown(long) == render_markdown(long) and render_markdown(long) is not render_markdown(long)
+
+
 def test_organisation_and_person_pages(seeded_app, client):
     org = client.get("/organisations/barnsley-council").get_data(as_text=True)
     assert "Ken Eastwood on LocalGovCamp" in org
@@ -140,3 +157,31 @@ def test_home_page_shows_every_write_at_once(seeded_app, client, make_story):
     page = client.get("/").get_data(as_text=True)
     assert "network story" not in page
     assert _area_counts(page) == counts
+
+
+def test_the_newest_stories_are_read_off_an_index_not_sorted_whole(app, make_story):
+    """Lists newest first (area, tag and organisation pages, the API's list)
+    can be read in order from ``ix_stories_newest``: the plan has no sort of
+    its own, even where the database would rather sort a table this small."""
+    from datetime import date
+
+    from sqlalchemy import text
+
+    from kb.extensions import db
+    from kb.services import listing
+
+    for day in (date(2020, 1, 1), None, date(2021, 6, 1)):
+        make_story(published_on=day.isoformat() if day else "")
+    query = listing.newest_first(listing.published()).limit(20)
+    sql = str(query.compile(db.engine, compile_kwargs={"literal_binds": True}))
+    if db.engine.dialect.name == "postgresql":
+        db.session.execute(text("SET LOCAL enable_sort = off"))
+        db.session.execute(text("SET LOCAL enable_seqscan = off"))
+        plan = "\n".join(db.session.scalars(text("EXPLAIN " + sql)))
+        assert "ix_stories_newest" in plan and "Sort" not in plan
+    else:
+        plan = " ".join(str(row[-1]) for row in db.session.execute(text("EXPLAIN QUERY PLAN " + sql)))
+        assert "ix_stories_newest" in plan and "TEMP B-TREE" not in plan
+    # The order the index gives is the one asked for: newest first, undated last.
+    dates = [story.published_on for story in db.session.scalars(query)]
+    assert dates == sorted((d for d in dates if d), reverse=True) + [None]
