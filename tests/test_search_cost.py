@@ -134,3 +134,31 @@ def test_a_search_past_its_cpu_budget_returns_what_it_has_with_a_message(big_app
         big_app.config["SEARCH_CPU_BUDGET"] = 0.8
     assert response.status_code == 200 and BUDGET_MESSAGE.split(",")[0] in response.get_data(as_text=True)
     assert BUDGET_MESSAGE in found.message
+
+
+class _RunsOutAfter(search.Budget):
+    """A budget that runs out at its ``checks``-th check: where a search is cut
+    short, decided by count instead of the machine's speed."""
+
+    def __init__(self, checks: int):
+        super().__init__(None)
+        self.left = checks
+
+    def over(self) -> bool:
+        self.left -= 1
+        self.spent = self.spent or self.left < 0
+        return self.spent
+
+
+@pytest.mark.parametrize("q", ["council AND community AND data AND services",
+                               "council AND NOT (community OR data OR services)",
+                               "NOT (community OR data OR services)"])
+def test_a_search_cut_short_by_its_budget_finds_fewer_stories_never_others(big_app, q):
+    with big_app.app_context(), search.searcher(search.home(big_app)) as s:
+        parsed = query.parse(q, s.reader())
+        universe = set(range(s.reader().doc_count_all()))
+        matching = search._tree_docs(s, parsed.scoring, universe, search.Budget(None))
+        assert matching
+        for checks in range(6):
+            cut = search._tree_docs(s, parsed.scoring, universe, _RunsOutAfter(checks))
+            assert cut <= matching, (checks, len(cut - matching))

@@ -241,7 +241,12 @@ def _matching(s, parsed, universe: set, budget: Budget) -> set:
 def _tree_docs(s, node, universe: set, budget: Budget) -> set:
     """The documents a parsed query matches, by set operations on decoded
     postings: terms, phrases (their words' documents, then positions), AND, OR,
-    AND NOT, and NOT alone (everything the reader may see but those)."""
+    AND NOT, and NOT alone (everything the reader may see but those).
+
+    With ``budget`` run out part-way, what it returns is only ever fewer of the
+    documents that match, never others: an OR or a phrase keeps those found so
+    far, and an AND with a part not yet applied, or an AND NOT or NOT whose
+    excluded part was cut short, gives none."""
     kind = type(node)
     if kind is wq.Term:
         return facets.term_docs(s.reader(), node.fieldname, node.text)
@@ -267,18 +272,26 @@ def _tree_docs(s, node, universe: set, budget: Budget) -> set:
         docs = None
         for sub in sorted(_conjuncts(node), key=lambda q: _frequency(s, q.fieldname, q.text) if type(q) is wq.Term
                           else float("inf")):
-            if budget.over():
-                break
+            if budget.over():  # a part left out: the stories left might not hold it
+                return set()
             found = _tree_docs(s, sub, universe, budget)
             docs = found if docs is None else docs & found
             if not docs:
                 break
         return docs or set()
     if kind is wq.AndNot:
-        return _tree_docs(s, node.a, universe, budget) - _tree_docs(s, node.b, universe, budget)
+        kept = _tree_docs(s, node.a, universe, budget)
+        return kept - _excluded(s, node.b, universe, budget) if kept else kept
     if kind is wq.Not:
-        return universe - _tree_docs(s, node.query, universe, budget)
+        return universe - _excluded(s, node.query, universe, budget)
     return set()
+
+
+def _excluded(s, node, universe: set, budget: Budget) -> set:
+    """The documents of a NOT's part, or (that part cut short by the budget, so
+    some it matches might be missing) every document."""
+    docs = _tree_docs(s, node, universe, budget)
+    return universe if type(node) is not wq.Term and budget.over() else docs
 
 
 def _conjuncts(node):
