@@ -66,6 +66,49 @@ def test_rows_are_committed_in_batches_and_the_index_is_clean_after(app, monkeyp
     assert search.search_stories(app, "case", per_page=1).total == 40
 
 
+def test_a_long_import_has_a_child_process_index_its_batches_as_it_goes(app, monkeypatch):
+    from kb.search.follower import IndexFollower
+    from kb.search.sync import latest_change, watermark
+
+    monkeypatch.setattr(pipeline, "BATCH_SIZE", 7)
+    monkeypatch.setattr(pipeline, "INDEX_BATCH", 10)
+    monkeypatch.setattr(pipeline, "FOLLOWER_ROWS", 20)
+    seen = {}
+    finish = IndexFollower.finish
+
+    def finish_and_look(follower, *args):
+        finish(follower, *args)
+        # The import itself has not synced yet: what is indexed, the child did.
+        seen.update(watermark=watermark(app) or 0, latest=latest_change())
+
+    monkeypatch.setattr(IndexFollower, "finish", finish_and_look)
+    report = import_file(SYSTEM, jsonl(case(n) for n in range(60)), "jsonl", status="published", app=app)
+    assert report.counts["imported"] == 60
+    assert 0 < seen["watermark"] <= seen["latest"]
+    assert search.verify(app).clean
+    assert search.search_stories(app, "case", per_page=1).total == 60
+
+
+def test_a_long_import_whose_index_process_dies_is_indexed_by_its_last_commit(app, monkeypatch):
+    from kb.search.follower import IndexFollower
+
+    monkeypatch.setattr(pipeline, "BATCH_SIZE", 7)
+    monkeypatch.setattr(pipeline, "INDEX_BATCH", 10)
+    monkeypatch.setattr(pipeline, "FOLLOWER_ROWS", 20)
+    kick = IndexFollower.kick
+
+    def die_then_kick(follower):
+        follower._process.kill()
+        follower._process.wait()
+        kick(follower)
+
+    monkeypatch.setattr(IndexFollower, "kick", die_then_kick)
+    report = import_file(SYSTEM, jsonl(case(n) for n in range(60)), "jsonl", status="published", app=app)
+    assert report.counts["imported"] == 60
+    assert search.verify(app).clean
+    assert search.search_stories(app, "case", per_page=1).total == 60
+
+
 def test_published_imports_keep_one_revision_and_the_audit_of_submit_and_publish(app):
     import_file(SYSTEM, jsonl([case(1)]), "jsonl", status="published", app=app)
     story = db.session.scalar(select(Story))

@@ -19,6 +19,7 @@ from kb.errors import DomainError, Forbidden, Invalid
 from kb.extensions import db
 from kb.models import GOVERNMENT_LEVELS, KINDS, STAGES
 from kb.models.story import LIMITS, PUBLISHED
+from kb.search.follower import IndexFollower
 from kb.importers import cleaning
 from kb.importers.mapping import DEFAULT as DEFAULT_MAP, FieldMap
 from kb.importers.bookmarks import title_from_url
@@ -41,6 +42,10 @@ BATCH_SECONDS = 0.5
 # Kept near a batch, so that a web save, whose commit brings the index up to
 # date, never has many of the import's stories to index first.
 INDEX_BATCH = 200
+# An import of at least this many rows has its index batches applied by a child
+# process (kb/search/follower.py) while it goes on with the next rows; a smaller
+# one indexes them itself (starting the child costs about a second).
+FOLLOWER_ROWS = 1_000
 # Plain-text fields (entities decoded, tags stripped); the body is Markdown and keeps its HTML.
 PLAIN_FIELDS = ("title", "summary", "place", "sector", "stage", "government_level", "evidence")
 PLAIN_LISTS = ("organisations", "people", "tags", "suggested_tags", "methods")
@@ -197,7 +202,9 @@ def import_rows(actor, rows: list[Row], fmt: str, *, status: str = "submitted", 
 
     Rows go in batches of at most BATCH_SIZE rows or BATCH_SECONDS, each batch
     committed (through ``database.commit(app)``), or everything rolled back for
-    a dry run. The search index follows every INDEX_BATCH rows and at the end. A batch
+    a dry run. The search index follows every INDEX_BATCH rows and at the end
+    (an import of FOLLOWER_ROWS rows or more has a child process index each
+    batch while it goes on with the next: kb/search/follower.py). A batch
     runs without per-row savepoints; when one of its rows fails, the batch is
     rolled back and run again with a savepoint per row, to keep the others.
 
@@ -214,21 +221,29 @@ def import_rows(actor, rows: list[Row], fmt: str, *, status: str = "submitted", 
     # Each chunk of work in a short transaction of its own, so that a web write
     # never waits long behind the import (None: one transaction, a dry run's).
     commit = None if dry_run or app is None else (lambda: database.commit(app, sync=False))
+    follower = IndexFollower(app) if commit and len(rows) >= FOLLOWER_ROWS else None
     start = waiting = 0
-    while start < len(rows):
-        before = len(run.imported)
-        done = run.batch(rows, start)
-        start, waiting = start + done, waiting + done
-        if commit:
-            database.commit(app, sync=waiting >= INDEX_BATCH)
-            waiting = 0 if waiting >= INDEX_BATCH else waiting
-            # The batch's filing suggestions, so that an import stopped later leaves none without.
-            suggestions.refresh_stories(run.imported[before:], after_chunk=commit)
-        if progress:
-            progress(done)
-    if run.known.pending_links:
-        _open_transaction()
-        _link_stories(actor, run.known.pending_links, after_chunk=commit)
+    try:
+        while start < len(rows):
+            before = len(run.imported)
+            done = run.batch(rows, start)
+            start, waiting = start + done, waiting + done
+            if commit:
+                index_now = waiting >= INDEX_BATCH
+                database.commit(app, sync=index_now and follower is None)
+                if index_now and follower:
+                    follower.kick()
+                waiting = 0 if index_now else waiting
+                # The batch's filing suggestions, so that an import stopped later leaves none without.
+                suggestions.refresh_stories(run.imported[before:], after_chunk=commit)
+            if progress:
+                progress(done)
+        if run.known.pending_links:
+            _open_transaction()
+            _link_stories(actor, run.known.pending_links, after_chunk=commit)
+    finally:
+        if follower:
+            follower.finish()
     if dry_run:
         database.rollback()
         return report
