@@ -441,3 +441,39 @@ def test_searchers_open_while_another_process_commits_and_replaces_the_index_fil
         close_searchers()
         gc.collect()  # the files left open are closed here, not in whichever test runs next
     assert failures == [], (len(failures), failures[:3])
+
+
+_TRICKY = st.lists(st.sampled_from(list("ab.*_-3 \n'Éé\u0301ßİΩ,") + [
+    "the ", "of ", "a ", "I ", "running ", "3.141 ", "e-government ", "what's ", "covid-19 ", "Councils' "]),
+    max_size=40).map("".join)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_TRICKY)
+def test_the_stemmed_fields_make_the_terms_and_positions_whooshs_own_analysis_does(value):
+    """``StemmedPositions`` makes terms in one loop; they and their positions
+    are Whoosh's own (stop words, one-letter words, renumbering, stems), with
+    kb's analyzer and with an index's unpickled copy of it."""
+    import pickle
+
+    from whoosh import formats
+
+    from kb.search.schema import STEMMED, StemmedPositions, build_schema
+
+    schema = pickle.loads(pickle.dumps(build_schema()))
+    assert type(schema["content"].format) is StemmedPositions
+    want = sorted(formats.Positions().word_values(value, STEMMED, mode="index"))
+    for analyzer in (STEMMED, schema["content"].analyzer):
+        assert sorted(schema["content"].format.word_values(value, analyzer, mode="index")) == want
+
+
+def test_the_stemmed_fields_leave_other_analyzers_to_whoosh():
+    from whoosh import formats
+    from whoosh.analysis import StemmingAnalyzer
+
+    from kb.search.schema import WORDS, StemmedPositions
+
+    text = "The councils were running the services"
+    for analyzer in (WORDS, StemmingAnalyzer(minsize=3)):
+        assert (sorted(StemmedPositions().word_values(text, analyzer, mode="index"))
+                == sorted(formats.Positions().word_values(text, analyzer, mode="index")))

@@ -22,11 +22,10 @@ from dataclasses import dataclass, field
 from itertools import islice
 
 from markupsafe import Markup, escape
-from whoosh.analysis import StopFilter
 from whoosh import query as wq
 
 from kb.search.postings import term_stats
-from kb.search.schema import FIELD_ALIASES, STEMMED, WORDS, stem as _stem
+from kb.search.schema import FIELD_ALIASES, STEMMED, WORDS, term_of
 
 # Longest query read; the search page refuses longer ones with a page that says so.
 MAX_QUERY_CHARS = 10_000
@@ -447,7 +446,7 @@ def _highlight(text: str, cut_before: bool, cut_after: bool, terms: set[str], ne
             continue
         word = _SNIPPET_WORD.match(text, likely.start())
         after = word.end()
-        if (stem := _token_stem(word.group().lower())) in terms:
+        if (stem := term_of(word.group().lower())) in terms:
             matches.append((word.start(), word.end(), stem))
     if not matches:
         return None
@@ -482,22 +481,13 @@ def _highlight(text: str, cut_before: bool, cut_after: bool, terms: set[str], ne
 
 
 # kb's analyzer (``schema.STEMMED``) by hand, without a token object per word:
-# its tokenizer's words, lower-cased, stop words and single letters left out, stemmed.
+# its tokenizer's words, lower-cased, then ``schema.term_of``.
 _SNIPPET_WORD = STEMMED.items[0].expression
-_STOP = next(f.stops for f in STEMMED.items if isinstance(f, StopFilter))
-_MIN_WORD = next(f.min for f in STEMMED.items if isinstance(f, StopFilter))
 
 
 def stems_fast(text: str) -> list[str]:
     """The index terms of ``text`` in order, as kb's analyzer makes them."""
-    return [stem for m in _SNIPPET_WORD.finditer(text) if (stem := _token_stem(m.group().lower()))]
-
-
-def _token_stem(word: str) -> str | None:
-    """The index term of a lower-cased word (None for a stop word or a letter alone)."""
-    if len(word) < _MIN_WORD or word in _STOP:
-        return None
-    return _stem(word)
+    return [stem for m in _SNIPPET_WORD.finditer(text) if (stem := term_of(m.group().lower()))]
 
 
 # Suggestions -----------------------------------------------------------------
