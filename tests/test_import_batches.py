@@ -57,22 +57,26 @@ def test_related_stories_earlier_in_the_batch_are_kept_and_unknown_ones_reported
     assert report.rows[1].warnings == ["related stories left out, there are none at: no-such-story"]
 
 
-def test_rows_are_committed_in_batches_and_the_index_is_clean_after(app, monkeypatch):
+def _imported_in_small_batches(app, monkeypatch, count: int, follower_rows: int = pipeline.FOLLOWER_ROWS) -> None:
+    """Import ``count`` cases in batches of 7, the index following every 10;
+    all are imported, the index is clean after, and search finds them all."""
     monkeypatch.setattr(pipeline, "BATCH_SIZE", 7)
     monkeypatch.setattr(pipeline, "INDEX_BATCH", 10)
-    report = import_file(SYSTEM, jsonl(case(n) for n in range(40)), "jsonl", status="published", app=app)
-    assert report.counts["imported"] == 40
+    monkeypatch.setattr(pipeline, "FOLLOWER_ROWS", follower_rows)
+    report = import_file(SYSTEM, jsonl(case(n) for n in range(count)), "jsonl", status="published", app=app)
+    assert report.counts["imported"] == count
     assert search.verify(app).clean
-    assert search.search_stories(app, "case", per_page=1).total == 40
+    assert search.search_stories(app, "case", per_page=1).total == count
+
+
+def test_rows_are_committed_in_batches_and_the_index_is_clean_after(app, monkeypatch):
+    _imported_in_small_batches(app, monkeypatch, 40)
 
 
 def test_a_long_import_has_a_child_process_index_its_batches_as_it_goes(app, monkeypatch):
     from kb.search.follower import IndexFollower
     from kb.search.sync import latest_change, watermark
 
-    monkeypatch.setattr(pipeline, "BATCH_SIZE", 7)
-    monkeypatch.setattr(pipeline, "INDEX_BATCH", 10)
-    monkeypatch.setattr(pipeline, "FOLLOWER_ROWS", 20)
     seen = {}
     finish = IndexFollower.finish
 
@@ -82,19 +86,13 @@ def test_a_long_import_has_a_child_process_index_its_batches_as_it_goes(app, mon
         seen.update(watermark=watermark(app) or 0, latest=latest_change())
 
     monkeypatch.setattr(IndexFollower, "finish", finish_and_look)
-    report = import_file(SYSTEM, jsonl(case(n) for n in range(60)), "jsonl", status="published", app=app)
-    assert report.counts["imported"] == 60
+    _imported_in_small_batches(app, monkeypatch, 60, follower_rows=20)
     assert 0 < seen["watermark"] <= seen["latest"]
-    assert search.verify(app).clean
-    assert search.search_stories(app, "case", per_page=1).total == 60
 
 
 def test_a_long_import_whose_index_process_dies_is_indexed_by_its_last_commit(app, monkeypatch):
     from kb.search.follower import IndexFollower
 
-    monkeypatch.setattr(pipeline, "BATCH_SIZE", 7)
-    monkeypatch.setattr(pipeline, "INDEX_BATCH", 10)
-    monkeypatch.setattr(pipeline, "FOLLOWER_ROWS", 20)
     kick = IndexFollower.kick
 
     def die_then_kick(follower):
@@ -103,10 +101,7 @@ def test_a_long_import_whose_index_process_dies_is_indexed_by_its_last_commit(ap
         kick(follower)
 
     monkeypatch.setattr(IndexFollower, "kick", die_then_kick)
-    report = import_file(SYSTEM, jsonl(case(n) for n in range(60)), "jsonl", status="published", app=app)
-    assert report.counts["imported"] == 60
-    assert search.verify(app).clean
-    assert search.search_stories(app, "case", per_page=1).total == 60
+    _imported_in_small_batches(app, monkeypatch, 60, follower_rows=20)
 
 
 def test_published_imports_keep_one_revision_and_the_audit_of_submit_and_publish(app):
